@@ -1,0 +1,217 @@
+"""The editors' admin: curate resources, never publish an unreviewed one by mistake."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import BoneSafety, Organisation, Resource, Status, Tag, Vocabulary
+
+admin.site.site_header = _("Physical Activity Resource Hub: editors")
+admin.site.site_title = _("Resource Hub admin")
+admin.site.index_title = _("Curate resources")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "website"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "vocabulary", "slug", "position"]
+    list_filter = ["vocabulary"]
+    list_editable = ["position"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+def _vocabulary_field(vocabulary: Vocabulary) -> str:
+    return f"tags_{vocabulary.value}"
+
+
+class ResourceAdminForm(forms.ModelForm):
+    """One group of checkboxes per vocabulary, all stored in `Resource.tags`."""
+
+    class Meta:
+        model = Resource
+        exclude = ["tags"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        current = set(self.instance.tags.values_list("pk", flat=True)) if self.instance.pk else set()
+        for vocabulary in Vocabulary:
+            choices = Tag.objects.filter(vocabulary=vocabulary)
+            self.fields[_vocabulary_field(vocabulary)] = forms.ModelMultipleChoiceField(
+                queryset=choices,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                label=vocabulary.label,
+                initial=[pk for pk in choices.values_list("pk", flat=True) if pk in current],
+            )
+
+    def _save_m2m(self) -> None:
+        super()._save_m2m()
+        self.instance.tags.set(
+            [tag for vocabulary in Vocabulary for tag in self.cleaned_data[_vocabulary_field(vocabulary)]]
+        )
+
+
+def _tag_filter(vocabulary: Vocabulary) -> type[admin.SimpleListFilter]:
+    """A changelist filter for one vocabulary of the shared tag table."""
+
+    class VocabularyFilter(admin.SimpleListFilter):
+        title = vocabulary.label
+        parameter_name = vocabulary.value
+
+        def lookups(self, request, model_admin):
+            return Tag.objects.filter(vocabulary=vocabulary).values_list("slug", "name")
+
+        def queryset(self, request, queryset):
+            if self.value():
+                return queryset.filter(tags__vocabulary=vocabulary, tags__slug=self.value())
+            return queryset
+
+    VocabularyFilter.__name__ = f"{vocabulary.name.title().replace('_', '')}Filter"
+    return VocabularyFilter
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = _("review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Review overdue")), ("never", _("Never reviewed"))]
+
+    def queryset(self, request, queryset):
+        from django.utils import timezone
+
+        if self.value() == "overdue":
+            return queryset.filter(next_review_due__lt=timezone.localdate())
+        if self.value() == "never":
+            return queryset.filter(reviewed_on__isnull=True)
+        return queryset
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    form = ResourceAdminForm
+    list_display = [
+        "title",
+        "status_label",
+        "safety_label",
+        "kind",
+        "language",
+        "organisation",
+        "next_review_due",
+    ]
+    list_display_links = ["title"]
+    list_filter = [
+        "status",
+        "bone_metastasis_safety",
+        "kind",
+        "language",
+        *(_tag_filter(v) for v in Vocabulary),
+        "rating_is_provisional",
+        ReviewDueFilter,
+        ("organisation", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["organisation"]
+    search_fields = ["title", "slug", "summary", "organisation__name"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["organisation"]
+    date_hierarchy = "published_at"
+    readonly_fields = ["video_provider", "video_id", "created_at", "updated_at"]
+    actions = ["publish_selected", "unpublish_selected"]
+    fieldsets = [
+        (None, {"fields": ["kind", "title", "slug", "summary", "organisation", "language"]}),
+        (
+            _("Content"),
+            {"fields": ["url", "video_provider", "video_id", "body", "duration_minutes", "image", "image_alt"]},
+        ),
+        (
+            _("Tags"),
+            {"fields": [_vocabulary_field(v) for v in Vocabulary]},
+        ),
+        (
+            _("Clinical review"),
+            {
+                "fields": [
+                    "bone_metastasis_safety",
+                    "rating_is_provisional",
+                    "reviewed_by",
+                    "reviewed_on",
+                    "next_review_due",
+                ],
+                "description": _(
+                    "A resource can only be published once a clinical reviewer has rated its "
+                    "safety for people with bone metastases and the review date is filled in."
+                ),
+            },
+        ),
+        (_("Publication"), {"fields": ["status", "published_at", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: Resource) -> str:
+        return obj.get_status_display()
+
+    @admin.display(description=_("bone-metastasis safety"), ordering="bone_metastasis_safety")
+    def safety_label(self, obj: Resource) -> str:
+        label = obj.get_bone_metastasis_safety_display()
+        if obj.bone_metastasis_safety == BoneSafety.NOT_REVIEWED:
+            return format_html("<strong>{}</strong>", label)
+        if obj.rating_is_provisional:
+            return format_lazy("{} ({})", label, _("proposed, not clinically reviewed"))
+        return label
+
+    @admin.action(description=_("Publish selected resources"), permissions=["change"])
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        published, refused = [], []
+        for resource in queryset:
+            if resource.status == Status.PUBLISHED:
+                continue
+            try:
+                resource.publish()
+            except ValidationError as error:
+                reasons = " ".join(message for messages_ in error.message_dict.values() for message in messages_)
+                refused.append(f"“{resource.title}”: {reasons}")
+            else:
+                published.append(resource)
+        if published:
+            self.message_user(
+                request,
+                ngettext("Published %(count)d resource.", "Published %(count)d resources.", len(published))
+                % {"count": len(published)},
+                messages.SUCCESS,
+            )
+        for reason in refused:
+            self.message_user(request, format_lazy(_("Not published: {}"), reason), messages.ERROR)
+
+    @admin.action(description=_("Unpublish selected resources"), permissions=["change"])
+    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        count = 0
+        for resource in queryset.filter(status=Status.PUBLISHED):
+            resource.status = Status.DRAFT
+            resource.published_at = None
+            resource.save(update_fields=["status", "published_at", "updated_at"])
+            count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Unpublished %(count)d resource: it is no longer on the public site.",
+                "Unpublished %(count)d resources: they are no longer on the public site.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,178 @@
+"""Public browse filters: stable GET parameters with slug values (DESIGN.md §6).
+
+OR within one parameter (`?level=gentle&level=moderate`), AND across parameters.
+Each filter can express itself as a condition, so the facet counts reuse exactly the
+conditions the result list uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import BoneSafety, Kind, Resource, Tag, Vocabulary
+from .search import search
+
+
+class InFilter(django_filters.MultipleChoiceFilter):
+    """Several values of one parameter, OR-ed; an empty parameter filters nothing."""
+
+    def condition(self, values: Sequence[str]) -> Q:
+        return Q(**{f"{self.field_name}__{self.lookup_expr}": list(values)})
+
+    def filter(self, qs: QuerySet, value: Sequence[str]) -> QuerySet:
+        return qs.filter(self.condition(value)) if value else qs
+
+
+class TagFilter(InFilter):
+    """Resources carrying any of the chosen tags of one vocabulary.
+
+    An EXISTS subquery rather than a join, so a resource with two matching tags is
+    still one row and no DISTINCT is needed.
+    """
+
+    def __init__(self, *, vocabulary: str, **kwargs) -> None:
+        self.vocabulary = vocabulary
+        super().__init__(field_name="tags__slug", lookup_expr="in", **kwargs)
+
+    def condition(self, values: Sequence[str]) -> Q:
+        through = Resource.tags.through.objects.filter(
+            resource_id=OuterRef("pk"), tag__vocabulary=self.vocabulary, tag__slug__in=list(values)
+        )
+        return Q(Exists(through))
+
+
+class ResourceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        field_name="title",
+        lookup_expr="search",
+        label=_("Search"),
+        method="filter_search",
+        max_length=200,
+    )
+    level = TagFilter(
+        vocabulary=Vocabulary.FITNESS_LEVEL,
+        label=_("Fitness level"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    stage = TagFilter(
+        vocabulary=Vocabulary.CANCER_STAGE,
+        label=_("Cancer stage"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    bone = InFilter(
+        field_name="bone_metastasis_safety",
+        lookup_expr="in",
+        label=_("Safety with bone metastases"),
+        choices=BoneSafety.public_choices(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    type = TagFilter(
+        vocabulary=Vocabulary.EXERCISE_TYPE,
+        label=_("Type of exercise"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    kind = InFilter(
+        field_name="kind",
+        lookup_expr="in",
+        label=_("Format"),
+        choices=Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    lang = InFilter(
+        field_name="language",
+        lookup_expr="in",
+        label=_("Language of the resource"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Resource
+        fields: list[str] = []
+
+    FACETS = ("level", "stage", "bone", "type", "kind", "lang")
+
+    def __init__(self, data=None, queryset=None, *, tags: Sequence[Tag], **kwargs) -> None:
+        super().__init__(data, queryset, **kwargs)
+        # Choices come from the one vocabulary query the view already made.
+        for name, flt in self.filters.items():
+            if isinstance(flt, TagFilter):
+                flt.extra["choices"] = [(t.slug, t.name) for t in tags if t.vocabulary == flt.vocabulary]
+
+    def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return search(qs, value)
+
+    def selected(self) -> dict[str, list[str]]:
+        """The valid facet values in the request, in declaration order."""
+        data = self.form.cleaned_data
+        return {name: list(data.get(name) or []) for name in self.FACETS}
+
+    def facet_counts(self) -> dict[str, dict[str, int]]:
+        """How many results each option would give, in ONE aggregate query.
+
+        For each option we count resources matching every *other* facet's selection
+        plus this option, so ticking it shows exactly that many results (OR within a
+        facet, AND across facets). The search term applies to every count.
+        """
+        selected = self.selected()
+        conditions = {
+            name: self.filters[name].condition(values) for name, values in selected.items() if values
+        }
+        aggregates = {}
+        for name in self.FACETS:
+            flt = self.filters[name]
+            others = Q()
+            for other, condition in conditions.items():
+                if other != name:
+                    others &= condition
+            for value, _label in flt.field.choices:
+                aggregates[f"{name}|{value}"] = Count("pk", filter=others & flt.condition([value]))
+        base = self.filter_search(self.queryset, "q", self.form.cleaned_data.get("q") or "")
+        counts: dict[str, dict[str, int]] = {name: {} for name in self.FACETS}
+        for key, number in base.aggregate(**aggregates).items():
+            name, value = key.split("|", 1)
+            counts[name][value] = number
+        return counts
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    count: int | None
+    checked: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    options: list[Option]
+
+
+def facets(filterset: ResourceFilter, counts: dict[str, dict[str, int]] | None) -> list[Facet]:
+    """The checkbox groups of the browse form, with a count per option when known."""
+    chosen = {name: set(filterset.data.getlist(name)) for name in filterset.FACETS}
+    return [
+        Facet(
+            name=name,
+            label=str(filterset.filters[name].label),
+            options=[
+                Option(
+                    value=str(value),
+                    label=str(label),
+                    count=None if counts is None else counts[name].get(str(value), 0),
+                    checked=str(value) in chosen[name],
+                )
+                for value, label in filterset.filters[name].field.choices
+            ],
+        )
+        for name in filterset.FACETS
+    ]

@@ -1,0 +1,381 @@
+"""The hub's content model: resources, the organisations behind them and their tags."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .text import render_markdown
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+https_only = RegexValidator(
+    r"^https://", _("Use a secure web address that starts with https://."), code="https"
+)
+
+
+class Vocabulary(models.TextChoices):
+    """The small controlled vocabularies a resource is tagged with (DOMAIN.md)."""
+
+    FITNESS_LEVEL = "level", _("Fitness level")
+    CANCER_STAGE = "stage", _("Cancer stage")
+    EXERCISE_TYPE = "type", _("Exercise type")
+
+
+class Tag(models.Model):
+    """One term of one vocabulary, e.g. fitness level "gentle".
+
+    All vocabularies share this table so that a list page loads every term, and every
+    resource's tags, in one query each, however many vocabularies the hub grows.
+    """
+
+    vocabulary = models.CharField(_("vocabulary"), max_length=20, choices=Vocabulary.choices)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=50,
+        help_text=_("Used in public URLs that clinics print. Never change it once published."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["vocabulary", "position", "name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [
+            models.UniqueConstraint(fields=["vocabulary", "slug"], name="tag_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_vocabulary_display()}: {self.name}"
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    website = models.URLField(_("website"), blank=True, validators=[https_only])
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("Two-letter ISO code, e.g. GB.")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Kind(models.TextChoices):
+    VIDEO = "video", _("Video")
+    GUIDE = "guide", _("Written guide")
+    LINK = "link", _("Link")
+    PROGRAMME = "programme", _("Supervised programme")
+
+
+class BoneSafety(models.TextChoices):
+    """Bone-metastasis safety scale (DOMAIN.md). Set only by a clinical reviewer."""
+
+    NOT_REVIEWED = "not-reviewed", _("Not yet reviewed")
+    SUITABLE = "suitable", _("Generally suitable")
+    WITH_MODIFICATIONS = "with-modifications", _("Suitable with modifications")
+    CLEARANCE_NEEDED = "clearance-needed", _("Only with clinician clearance or supervision")
+    NOT_RECOMMENDED = "not-recommended", _("Not recommended with bone metastases")
+
+    @classmethod
+    def public_choices(cls) -> list[tuple[str, str]]:
+        return [(value, label) for value, label in cls.choices if value != cls.NOT_REVIEWED]
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in-review", _("In review")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+LANGUAGE_CHOICES = settings.LANGUAGES
+
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_VIMEO_ID = re.compile(r"^[0-9]{6,12}$")
+
+
+def parse_video_url(url: str) -> tuple[str, str]:
+    """Return (provider, id) for a YouTube or Vimeo page URL, or ("", "")."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    path_bits = [bit for bit in parts.path.split("/") if bit]
+    candidate = ""
+    if host == "youtu.be" and path_bits:
+        candidate = path_bits[0]
+    elif host in {"youtube.com", "youtube-nocookie.com"}:
+        if path_bits[:1] == ["watch"]:
+            candidate = parse_qs(parts.query).get("v", [""])[0]
+        elif len(path_bits) >= 2 and path_bits[0] in {"embed", "shorts", "live"}:
+            candidate = path_bits[1]
+    if candidate and _YOUTUBE_ID.match(candidate):
+        return "youtube", candidate
+    if host in {"vimeo.com", "player.vimeo.com"}:
+        numeric = [bit for bit in path_bits if bit.isdigit()]
+        if numeric and _VIMEO_ID.match(numeric[0]):
+            return "vimeo", numeric[0]
+    return "", ""
+
+
+class ResourceQuerySet(models.QuerySet["Resource"]):
+    def published(self) -> ResourceQuerySet:
+        """The visibility rule. Every public read goes through here, and only here."""
+        return self.filter(
+            status=Status.PUBLISHED,
+            published_at__lte=timezone.now(),
+        ).exclude(bone_metastasis_safety=BoneSafety.NOT_REVIEWED)
+
+    def for_listing(self) -> ResourceQuerySet:
+        """What a result card shows: the organisation and every tag, in two queries."""
+        return self.select_related("organisation").prefetch_related("tags")
+
+
+class Resource(models.Model):
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.GUIDE)
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        unique=True,
+        help_text=_("Part of the public address clinics print. Never change it once published."),
+    )
+    summary = models.TextField(
+        _("summary"), max_length=400, help_text=_("Plain text, one or two sentences, on cards.")
+    )
+    body = models.TextField(
+        _("body"),
+        blank=True,
+        help_text=_("Guides written for the hub: Markdown. Raw HTML is removed when shown."),
+    )
+    url = models.URLField(
+        _("web address"),
+        max_length=500,
+        blank=True,
+        validators=[https_only],
+        help_text=_("The external page or video page (https only)."),
+    )
+    video_provider = models.CharField(
+        _("video provider"),
+        max_length=10,
+        blank=True,
+        editable=False,
+        choices=[("youtube", "YouTube"), ("vimeo", "Vimeo")],
+    )
+    video_id = models.CharField(_("video id"), max_length=20, blank=True, editable=False)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES, default="en")
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="resources",
+        verbose_name=_("organisation"),
+    )
+    image = models.ImageField(_("image"), upload_to="resources/%Y/", blank=True)
+    image_alt = models.CharField(
+        _("image description"),
+        max_length=250,
+        blank=True,
+        help_text=_("Required with an image: what it shows, for people who cannot see it."),
+    )
+    tags = models.ManyToManyField(Tag, related_name="resources", blank=True, verbose_name=_("tags"))
+
+    bone_metastasis_safety = models.CharField(
+        _("bone-metastasis safety"),
+        max_length=20,
+        choices=BoneSafety.choices,
+        default=BoneSafety.NOT_REVIEWED,
+        help_text=_(
+            "Set by a clinical reviewer only. A resource that is not reviewed can never be "
+            "published. Anything other than 'generally suitable' shows a warning to patients."
+        ),
+    )
+    rating_is_provisional = models.BooleanField(
+        _("rating not yet clinically reviewed"),
+        default=False,
+        help_text=_(
+            "Tick for demo or starter content whose rating is only a proposal. The public page "
+            "then says that no clinician has reviewed it yet."
+        ),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    reviewed_by = models.CharField(
+        _("reviewed by"),
+        max_length=200,
+        blank=True,
+        help_text=_("Name and role of the clinical reviewer, e.g. 'A. Jansen, physiotherapist'."),
+    )
+    reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
+    next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ResourceQuerySet.as_manager()
+
+    class Meta:
+        # Browse page default order; slug breaks ties so pagination is stable.
+        ordering = ["title", "slug"]
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        indexes = [
+            # Every public page filters on the visibility rule first.
+            models.Index(fields=["status", "published_at"], name="resource_visibility_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED)
+                | (
+                    ~Q(bone_metastasis_safety=BoneSafety.NOT_REVIEWED)
+                    & Q(reviewed_on__isnull=False)
+                    & Q(published_at__isnull=False)
+                ),
+                name="resource_published_is_reviewed",
+                violation_error_message=_(
+                    "A published resource needs a safety rating, a review date and a "
+                    "publication time."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[Kind.VIDEO, Kind.LINK, Kind.PROGRAMME]) | ~Q(url=""),
+                name="resource_external_kind_has_url",
+                violation_error_message=_("Videos, links and programmes need a web address."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=Kind.GUIDE) | ~Q(url="") | ~Q(body=""),
+                name="resource_guide_has_content",
+                violation_error_message=_("A guide needs either a body text or a web address."),
+            ),
+            models.CheckConstraint(
+                condition=Q(image="") | ~Q(image_alt=""),
+                name="resource_image_has_alt",
+                violation_error_message=_("An image needs a description (alternative text)."),
+            ),
+            models.CheckConstraint(
+                condition=Q(url="") | Q(url__startswith="https://"),
+                name="resource_url_is_https",
+                violation_error_message=_("The web address must start with https://."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("resources:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        """Explain each invariant to the editor in words, field by field."""
+        super().clean()
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        if self.kind in {Kind.VIDEO, Kind.LINK, Kind.PROGRAMME} and not self.url:
+            add("url", _("Add the web address of this %(kind)s.") % {"kind": self.get_kind_display().lower()})
+        if self.kind == Kind.GUIDE and not self.url and not self.body.strip():
+            add("body", _("Write the guide here, or give the web address of the guide."))
+        if self.image and not self.image_alt.strip():
+            add("image_alt", _("Describe the image for people who cannot see it."))
+        if self.status == Status.PUBLISHED:
+            if self.bone_metastasis_safety == BoneSafety.NOT_REVIEWED:
+                add(
+                    "bone_metastasis_safety",
+                    _(
+                        "This resource cannot be published until a clinical reviewer has "
+                        "given it a bone-metastasis safety rating."
+                    ),
+                )
+            if not self.reviewed_on:
+                add(
+                    "reviewed_on",
+                    _("This resource cannot be published without the date of its clinical review."),
+                )
+            if not self.reviewed_by.strip() and not self.rating_is_provisional:
+                add("reviewed_by", _("Name the clinical reviewer who checked this resource."))
+        if self.reviewed_on and self.next_review_due and self.next_review_due <= self.reviewed_on:
+            add("next_review_due", _("The next review must be after the last review."))
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs) -> None:
+        self.video_provider, self.video_id = (
+            parse_video_url(self.url) if self.kind == Kind.VIDEO else ("", "")
+        )
+        if self.status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        if self.reviewed_on and self.next_review_due is None:
+            self.next_review_due = self.reviewed_on + timedelta(days=settings.HUB_REVIEW_CYCLE_DAYS)
+        super().save(*args, **kwargs)
+
+    # Tag access by vocabulary. They read the prefetched `tags` when for_listing() was used.
+    def tags_in(self, vocabulary: str) -> list[Tag]:
+        return [tag for tag in self.tags.all() if tag.vocabulary == vocabulary]
+
+    @property
+    def fitness_levels(self) -> list[Tag]:
+        return self.tags_in(Vocabulary.FITNESS_LEVEL)
+
+    @property
+    def cancer_stages(self) -> list[Tag]:
+        return self.tags_in(Vocabulary.CANCER_STAGE)
+
+    @property
+    def exercise_types(self) -> list[Tag]:
+        return self.tags_in(Vocabulary.EXERCISE_TYPE)
+
+    @property
+    def written_for_early_stage_only(self) -> bool:
+        stages = {tag.slug for tag in self.cancer_stages}
+        return bool(stages) and stages <= {"early", "locally-advanced"}
+
+    @property
+    def needs_safety_callout(self) -> bool:
+        return self.bone_metastasis_safety != BoneSafety.SUITABLE
+
+    @property
+    def body_html(self) -> str:
+        return render_markdown(self.body)
+
+    @property
+    def embed_url(self) -> str:
+        """The privacy-enhanced player address, built by us from the stored id."""
+        if self.video_provider == "youtube":
+            return f"https://www.youtube-nocookie.com/embed/{self.video_id}?autoplay=1&rel=0"
+        if self.video_provider == "vimeo":
+            return f"https://player.vimeo.com/video/{self.video_id}?dnt=1&autoplay=1"
+        return ""
+
+    def publish(self, when: datetime | None = None) -> None:
+        """Publish after the same checks an editor meets in the form (raises ValidationError)."""
+        self.status = Status.PUBLISHED
+        self.published_at = self.published_at or when or timezone.now()
+        self.full_clean()
+        self.save()
+
+    def set_tags(self, slugs_by_vocabulary: dict[str, Iterable[str]]) -> None:
+        wanted = Q(pk__in=[])
+        for vocabulary, slugs in slugs_by_vocabulary.items():
+            wanted |= Q(vocabulary=vocabulary, slug__in=list(slugs))
+        self.tags.set(Tag.objects.filter(wanted))

@@ -1,0 +1,102 @@
+"""Public pages. GET only, anonymous, and every resource read goes through published()."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from .filters import ResourceFilter, facets
+from .models import BoneSafety, Kind, Resource, Tag
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    recent = Resource.objects.published().for_listing().order_by("-published_at", "slug")[:4]
+    context = {
+        "recent": recent,
+        "kinds": Kind,
+        "suitable": BoneSafety.SUITABLE,
+    }
+    return render(request, "resources/home.html", context)
+
+
+def _without(query: QueryDict, name: str, value: str) -> str:
+    """The query string with one filter value removed (and the page reset)."""
+    remaining = query.copy()
+    remaining.setlist(name, [v for v in query.getlist(name) if v != value])
+    remaining.pop("page", None)
+    return remaining.urlencode()
+
+
+@require_safe
+def resource_list(request: HttpRequest) -> HttpResponse:
+    tags = list(Tag.objects.all())
+    filterset = ResourceFilter(
+        request.GET,
+        queryset=Resource.objects.published(),
+        tags=tags,
+    )
+    valid = filterset.is_valid()
+    if valid:
+        results = filterset.qs.for_listing()
+        counts = filterset.facet_counts()
+    else:
+        # Strict, as django-filter's FilterView: bad input means no results, never an
+        # unfiltered list that looks filtered.
+        results = Resource.objects.none()
+        counts = None
+
+    paginator = Paginator(results, settings.HUB_PAGE_SIZE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404(_("There is no such page of results.")) from None
+
+    labels = {
+        name: dict(filterset.filters[name].field.choices) for name in ResourceFilter.FACETS
+    }
+    selected = []
+    for name in ResourceFilter.FACETS:
+        for value in request.GET.getlist(name):
+            if value in labels[name]:
+                selected.append(
+                    {
+                        "group": filterset.filters[name].label,
+                        "label": labels[name][value],
+                        "remove_query": _without(request.GET, name, value),
+                    }
+                )
+    query_text = request.GET.get("q", "").strip()
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "valid": valid,
+        "facets": facets(filterset, counts),
+        "selected": selected,
+        "query_text": query_text if valid else "",
+        "page_obj": page,
+        "paginator": paginator,
+        "results": page.object_list,
+        "is_filtered": any(request.GET.getlist(name) for name in (*ResourceFilter.FACETS, "q")),
+    }
+    return render(request, "resources/list.html", context)
+
+
+@require_safe
+def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    resource = get_object_or_404(Resource.objects.published().for_listing(), slug=slug)
+    return render(request, "resources/detail.html", {"resource": resource})
+
+
+@require_safe
+def safety(request: HttpRequest) -> HttpResponse:
+    return render(request, "resources/safety.html")
+
+
+@require_safe
+def about(request: HttpRequest) -> HttpResponse:
+    return render(request, "resources/about.html")
