@@ -44,11 +44,19 @@ class ResourceAdminForm(forms.ModelForm):
 
     class Meta:
         model = Resource
-        exclude = ["tags"]
+        # Tags are edited through one checkbox group per vocabulary (below).
+        fields = [
+            "kind", "title", "slug", "summary", "organisation", "language", "url", "body",
+            "duration_minutes", "image", "image_alt", "bone_metastasis_safety",
+            "rating_is_provisional", "reviewed_by", "reviewed_on", "next_review_due",
+            "status", "published_at",
+        ]  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        current = set(self.instance.tags.values_list("pk", flat=True)) if self.instance.pk else set()
+        current = (
+            set(self.instance.tags.values_list("pk", flat=True)) if self.instance.pk else set()
+        )
         for vocabulary in Vocabulary:
             choices = Tag.objects.filter(vocabulary=vocabulary)
             self.fields[_vocabulary_field(vocabulary)] = forms.ModelMultipleChoiceField(
@@ -62,7 +70,11 @@ class ResourceAdminForm(forms.ModelForm):
     def _save_m2m(self) -> None:
         super()._save_m2m()
         self.instance.tags.set(
-            [tag for vocabulary in Vocabulary for tag in self.cleaned_data[_vocabulary_field(vocabulary)]]
+            [
+                tag
+                for vocabulary in Vocabulary
+                for tag in self.cleaned_data[_vocabulary_field(vocabulary)]
+            ]
         )
 
 
@@ -136,7 +148,17 @@ class ResourceAdmin(admin.ModelAdmin):
         (None, {"fields": ["kind", "title", "slug", "summary", "organisation", "language"]}),
         (
             _("Content"),
-            {"fields": ["url", "video_provider", "video_id", "body", "duration_minutes", "image", "image_alt"]},
+            {
+                "fields": [
+                    "url",
+                    "video_provider",
+                    "video_id",
+                    "body",
+                    "duration_minutes",
+                    "image",
+                    "image_alt",
+                ]
+            },
         ),
         (
             _("Tags"),
@@ -183,14 +205,20 @@ class ResourceAdmin(admin.ModelAdmin):
             try:
                 resource.publish()
             except ValidationError as error:
-                reasons = " ".join(message for messages_ in error.message_dict.values() for message in messages_)
+                reasons = " ".join(
+                    message for messages_ in error.message_dict.values() for message in messages_
+                )
                 refused.append(f"“{resource.title}”: {reasons}")
             else:
                 published.append(resource)
         if published:
             self.message_user(
                 request,
-                ngettext("Published %(count)d resource.", "Published %(count)d resources.", len(published))
+                ngettext(
+                    "Published %(count)d resource.",
+                    "Published %(count)d resources.",
+                    len(published),
+                )
                 % {"count": len(published)},
                 messages.SUCCESS,
             )

@@ -102,9 +102,11 @@ class ResourceFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, tags: Sequence[Tag], **kwargs) -> None:
         super().__init__(data, queryset, **kwargs)
         # Choices come from the one vocabulary query the view already made.
-        for name, flt in self.filters.items():
+        for flt in self.filters.values():
             if isinstance(flt, TagFilter):
-                flt.extra["choices"] = [(t.slug, t.name) for t in tags if t.vocabulary == flt.vocabulary]
+                flt.extra["choices"] = [
+                    (t.slug, t.name) for t in tags if t.vocabulary == flt.vocabulary
+                ]
 
     def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return search(qs, value)
@@ -123,7 +125,9 @@ class ResourceFilter(django_filters.FilterSet):
         """
         selected = self.selected()
         conditions = {
-            name: self.filters[name].condition(values) for name, values in selected.items() if values
+            name: self.filters[name].condition(values)
+            for name, values in selected.items()
+            if values
         }
         aggregates = {}
         for name in self.FACETS:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -148,6 +148,11 @@ class ResourceQuerySet(models.QuerySet["Resource"]):
         """What a result card shows: the organisation and every tag, in two queries."""
         return self.select_related("organisation").prefetch_related("tags")
 
+    def visitor_language_first(self, language: str) -> ResourceQuerySet:
+        """Resources in the visitor's language first, then the rest, each by title."""
+        own_language = Case(When(language=language, then=Value(0)), default=Value(1))
+        return self.order_by(own_language, "title", "slug")
+
 
 class Resource(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.GUIDE)
@@ -181,7 +186,9 @@ class Resource(models.Model):
         choices=[("youtube", "YouTube"), ("vimeo", "Vimeo")],
     )
     video_id = models.CharField(_("video id"), max_length=20, blank=True, editable=False)
-    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), null=True, blank=True
+    )
     language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES, default="en")
     organisation = models.ForeignKey(
         Organisation,
@@ -281,6 +288,16 @@ class Resource(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        self.video_provider, self.video_id = (
+            parse_video_url(self.url) if self.kind == Kind.VIDEO else ("", "")
+        )
+        if self.status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        if self.reviewed_on and self.next_review_due is None:
+            self.next_review_due = self.reviewed_on + timedelta(days=settings.HUB_REVIEW_CYCLE_DAYS)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("resources:detail", kwargs={"slug": self.slug})
 
@@ -293,7 +310,11 @@ class Resource(models.Model):
             errors.setdefault(field, []).append(message)
 
         if self.kind in {Kind.VIDEO, Kind.LINK, Kind.PROGRAMME} and not self.url:
-            add("url", _("Add the web address of this %(kind)s.") % {"kind": self.get_kind_display().lower()})
+            add(
+                "url",
+                _("Add the web address of this %(kind)s.")
+                % {"kind": self.get_kind_display().lower()},
+            )
         if self.kind == Kind.GUIDE and not self.url and not self.body.strip():
             add("body", _("Write the guide here, or give the web address of the guide."))
         if self.image and not self.image_alt.strip():
@@ -318,16 +339,6 @@ class Resource(models.Model):
             add("next_review_due", _("The next review must be after the last review."))
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs) -> None:
-        self.video_provider, self.video_id = (
-            parse_video_url(self.url) if self.kind == Kind.VIDEO else ("", "")
-        )
-        if self.status == Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
-        if self.reviewed_on and self.next_review_due is None:
-            self.next_review_due = self.reviewed_on + timedelta(days=settings.HUB_REVIEW_CYCLE_DAYS)
-        super().save(*args, **kwargs)
 
     # Tag access by vocabulary. They read the prefetched `tags` when for_listing() was used.
     def tags_in(self, vocabulary: str) -> list[Tag]:

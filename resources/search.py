@@ -38,15 +38,15 @@ def _search_postgresql(qs: QuerySet, text: str) -> QuerySet:
     tsquery_params = [text] * _PARAMS_PER_QUERY
     # `%%` is the trigram similarity operator (pg_trgm) escaped for the DB-API; it can use
     # the GIN trigram index on the title. `<%%` matches a word inside a longer title.
-    matches = RawSQL(
+    # Only constant SQL is interpolated; the visitor's text always travels as a parameter.
+    matches = RawSQL(  # noqa: S611
         f'"{table}"."search_vector" @@ ({_TSQUERY}) '
         f'OR "{table}"."title" %% %s OR %s <%% "{table}"."title"',
         [*tsquery_params, text, text],
         output_field=BooleanField(),
     )
-    rank = RawSQL(
-        f'ts_rank("{table}"."search_vector", ({_TSQUERY})) '
-        f'+ similarity("{table}"."title", %s)',
+    rank = RawSQL(  # noqa: S611
+        f'ts_rank("{table}"."search_vector", ({_TSQUERY})) + similarity("{table}"."title", %s)',
         [*tsquery_params, text],
         output_field=FloatField(),
     )

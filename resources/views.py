@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -43,6 +44,8 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     if valid:
         results = filterset.qs.for_listing()
+        if not filterset.form.cleaned_data.get("q"):
+            results = results.visitor_language_first(get_language())
         counts = filterset.facet_counts()
     else:
         # Strict, as django-filter's FilterView: bad input means no results, never an
@@ -56,9 +59,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     except InvalidPage:
         raise Http404(_("There is no such page of results.")) from None
 
-    labels = {
-        name: dict(filterset.filters[name].field.choices) for name in ResourceFilter.FACETS
-    }
+    labels = {name: dict(filterset.filters[name].field.choices) for name in ResourceFilter.FACETS}
     selected = []
     for name in ResourceFilter.FACETS:
         for value in request.GET.getlist(name):
@@ -83,7 +84,8 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         "results": page.object_list,
         "is_filtered": any(request.GET.getlist(name) for name in (*ResourceFilter.FACETS, "q")),
     }
-    return render(request, "resources/list.html", context)
+    # Bad filter values are the visitor's (or a mistyped link's) error: say so with a 400.
+    return render(request, "resources/list.html", context, status=200 if valid else 400)
 
 
 @require_safe

@@ -1,0 +1,44 @@
+"""Report the SQL queries each public page runs, against the current database.
+
+Usage (after `make run` has loaded the starter content once):
+    DJANGO_DEBUG=true .venv/bin/python bench/query_counts.py
+The budget is 8 per page (DESIGN.md §9); tests/test_browse.py and tests/test_pages.py pin it.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from resources.models import Resource  # noqa: E402
+
+first = Resource.objects.published().order_by("slug").first()
+pages = [
+    "/en/",
+    "/en/resources/",
+    "/en/resources/?level=gentle&bone=suitable&type=balance",
+    "/en/resources/?level=gentle&level=moderate&stage=metastatic&bone=suitable"
+    "&type=balance&kind=guide&lang=en&q=balance",
+    "/en/resources/?q=balance",
+    "/en/resources/?level=nope",
+    f"/en/resources/{first.slug}/" if first else "/en/resources/missing/",
+    "/en/safety/",
+    "/en/about/",
+]
+client = Client()
+print(f"{'queries':>7}  {'status':>6}  page   ({connection.vendor})")
+for page in pages:
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(page).status_code
+    print(f"{len(queries):>7}  {status:>6}  {page}")

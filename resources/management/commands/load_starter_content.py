@@ -1,0 +1,242 @@
+"""Load the hub's starter organisations and resources from a JSON file.
+
+Safe to run again and again (`make run` does on every start): it only creates what is
+missing and never touches an organisation or resource that already exists, because an
+editor may have changed it since.
+
+By default the resources arrive "in review" with the proposed safety rating, marked as
+provisional, for a clinical reviewer to check. `--publish-demo` publishes the newly created
+ones at once for a demo site; they stay marked as not yet clinically reviewed, and the
+public pages say so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from resources.models import Organisation, Resource, Status, Tag, Vocabulary
+
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "starter_content.json"
+
+# File key -> tag vocabulary it holds slugs of.
+TAG_KEYS: dict[str, Vocabulary] = {
+    "fitness_levels": Vocabulary.FITNESS_LEVEL,
+    "cancer_stages": Vocabulary.CANCER_STAGE,
+    "exercise_types": Vocabulary.EXERCISE_TYPE,
+}
+ORGANISATION_KEYS = {"slug", "name"}
+RESOURCE_KEYS = {"slug", "title", "kind", "summary", "organisation"}
+# Copied onto the model as they are; anything else in a resource entry is ignored
+# (`rating_rationale`, for instance, is a note for the reviewer reading the file).
+RESOURCE_FIELDS = (
+    "title",
+    "kind",
+    "summary",
+    "body",
+    "url",
+    "duration_minutes",
+    "language",
+    "bone_metastasis_safety",
+)
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return f"created {self.created}, unchanged {self.unchanged}"
+
+
+def _describe(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+            for field, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the starter organisations and resources that do not exist yet. Resources "
+        "arrive in review with a provisional safety rating; --publish-demo publishes them "
+        "as demo content marked 'not yet clinically reviewed'."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--file",
+            type=Path,
+            default=DEFAULT_FILE,
+            help=f"JSON file to load (default: {DEFAULT_FILE}).",
+        )
+        parser.add_argument(
+            "--publish-demo",
+            action="store_true",
+            help="Publish newly created resources at once, as unreviewed demo content.",
+        )
+
+    def handle(self, *args: Any, file: Path, publish_demo: bool, **options: Any) -> None:
+        data = self._read(file)
+        # One transaction: a mistake anywhere in the file loads nothing at all.
+        with transaction.atomic():
+            organisations, organisation_counts = self._load_organisations(data["organisations"])
+            resource_counts = self._load_resources(
+                data["resources"], organisations, publish_demo=publish_demo
+            )
+        state = (
+            "published as demo content, not yet clinically reviewed"
+            if publish_demo
+            else "in review, with a provisional safety rating"
+        )
+        self.stdout.write(f"Organisations: {organisation_counts}.")
+        self.stdout.write(f"Resources: {resource_counts}.")
+        if resource_counts.created:
+            self.stdout.write(f"New resources are {state}.")
+
+    def _read(self, file: Path) -> dict[str, list[dict[str, Any]]]:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CommandError(f"Starter content file not found: {file}") from None
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CommandError(
+                f"{file} is not valid JSON: {error.msg} "
+                f"(line {error.lineno}, column {error.colno})."
+            ) from None
+        if not isinstance(data, dict):
+            raise CommandError(f"{file} must hold an object with 'organisations' and 'resources'.")
+        for key in ("organisations", "resources"):
+            entries = data.get(key, [])
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                raise CommandError(f"{file}: '{key}' must be a list of objects.")
+            data[key] = entries
+        return data
+
+    def _load_organisations(
+        self, entries: list[dict[str, Any]]
+    ) -> tuple[dict[str, Organisation], Counts]:
+        """Every organisation the file mentions, by its slug in the file."""
+        counts = Counts()
+        existing = list(Organisation.objects.all())
+        by_slug = {org.slug: org for org in existing}
+        by_name = {org.name: org for org in existing}
+        found: dict[str, Organisation] = {}
+        for number, entry in enumerate(entries, start=1):
+            missing = ORGANISATION_KEYS - entry.keys()
+            if missing:
+                raise CommandError(
+                    f"Organisation number {number} lacks {', '.join(sorted(missing))}."
+                )
+            slug = str(entry["slug"])
+            if slug in found:
+                raise CommandError(f"Organisation '{slug}' appears twice in the file.")
+            # An organisation renamed or re-slugged by an editor is still the same one.
+            org = by_slug.get(slug) or by_name.get(entry["name"])
+            if org is not None:
+                counts.unchanged += 1
+            else:
+                org = Organisation(
+                    slug=slug,
+                    name=entry["name"],
+                    website=entry.get("website") or "",
+                    country=entry.get("country") or "",
+                )
+                self._save(org, f"Organisation '{slug}'")
+                counts.created += 1
+            found[slug] = org
+        # Resources may also name an organisation that exists only in the database.
+        return {**by_slug, **found}, counts
+
+    def _load_resources(
+        self,
+        entries: list[dict[str, Any]],
+        organisations: dict[str, Organisation],
+        *,
+        publish_demo: bool,
+    ) -> Counts:
+        counts = Counts()
+        existing = set(Resource.objects.values_list("slug", flat=True))
+        tags = {(tag.vocabulary, tag.slug): tag for tag in Tag.objects.all()}
+        now = timezone.now()
+        seen: set[str] = set()
+        for number, entry in enumerate(entries, start=1):
+            missing = RESOURCE_KEYS - entry.keys()
+            if missing:
+                name = entry.get("slug") or f"number {number}"
+                raise CommandError(f"Resource {name} lacks {', '.join(sorted(missing))}.")
+            slug = str(entry["slug"])
+            label = f"Resource '{slug}'"
+            if slug in seen:
+                raise CommandError(f"{label} appears twice in the file.")
+            seen.add(slug)
+            if slug in existing:
+                counts.unchanged += 1
+                continue
+
+            organisation = organisations.get(entry["organisation"])
+            if organisation is None:
+                raise CommandError(
+                    f"{label}: unknown organisation '{entry['organisation']}'. "
+                    "Add it to 'organisations' in the file."
+                )
+            resource_tags = self._tags(entry, tags, label)
+            resource = Resource(
+                slug=slug,
+                organisation=organisation,
+                **{
+                    field: entry[field] for field in RESOURCE_FIELDS if entry.get(field) is not None
+                },
+                rating_is_provisional=True,
+                reviewed_by="",
+            )
+            if publish_demo:
+                resource.status = Status.PUBLISHED
+                resource.published_at = now
+                resource.reviewed_on = timezone.localdate(now)
+            else:
+                resource.status = Status.IN_REVIEW
+            self._save(resource, label)
+            resource.tags.add(*resource_tags)
+            counts.created += 1
+        return counts
+
+    def _tags(
+        self, entry: dict[str, Any], tags: dict[tuple[str, str], Tag], label: str
+    ) -> list[Tag]:
+        chosen: list[Tag] = []
+        for key, vocabulary in TAG_KEYS.items():
+            values = entry.get(key) or []
+            if not isinstance(values, list):
+                raise CommandError(f"{label}: '{key}' must be a list of slugs.")
+            for value in values:
+                tag = tags.get((vocabulary.value, value))
+                if tag is None:
+                    known = ", ".join(s for v, s in sorted(tags) if v == vocabulary.value)
+                    raise CommandError(
+                        f"{label}: unknown {vocabulary.label.lower()} '{value}' in {key} "
+                        f"(known: {known})."
+                    )
+                chosen.append(tag)
+        return chosen
+
+    def _save(self, obj: Organisation | Resource, label: str) -> None:
+        try:
+            obj.full_clean()
+        except ValidationError as error:
+            raise CommandError(f"{label}: {_describe(error)}") from None
+        obj.save()
