@@ -320,6 +320,10 @@ class Resource(models.Model):
         if self.image and not self.image_alt.strip():
             add("image_alt", _("Describe the image for people who cannot see it."))
         if self.status == Status.PUBLISHED:
+            # Publishing without a time means "now"; set it here so the constraint check
+            # that follows clean() sees the value save() would store.
+            if self.published_at is None:
+                self.published_at = timezone.now()
             if self.bone_metastasis_safety == BoneSafety.NOT_REVIEWED:
                 add(
                     "bone_metastasis_safety",
