@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.text import format_lazy
@@ -39,33 +39,41 @@ def _vocabulary_field(vocabulary: Vocabulary) -> str:
     return f"tags_{vocabulary.value}"
 
 
+def _tag_choice_field(vocabulary: Vocabulary) -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Tag.objects.filter(vocabulary=vocabulary),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=vocabulary.label,
+    )
+
+
 class ResourceAdminForm(forms.ModelForm):
     """One group of checkboxes per vocabulary, all stored in `Resource.tags`."""
 
+    # Declared on the class (not added in __init__) so ModelAdmin's fieldsets accept them.
+    tags_level = _tag_choice_field(Vocabulary.FITNESS_LEVEL)
+    tags_stage = _tag_choice_field(Vocabulary.CANCER_STAGE)
+    tags_type = _tag_choice_field(Vocabulary.EXERCISE_TYPE)
+
     class Meta:
         model = Resource
-        # Tags are edited through one checkbox group per vocabulary (below).
+        # Tags are edited through the checkbox groups above.
         fields = [
             "kind", "title", "slug", "summary", "organisation", "language", "url", "body",
             "duration_minutes", "image", "image_alt", "bone_metastasis_safety",
             "rating_is_provisional", "reviewed_by", "reviewed_on", "next_review_due",
-            "status", "published_at",
+            "review_notes", "status", "published_at",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        current = (
-            set(self.instance.tags.values_list("pk", flat=True)) if self.instance.pk else set()
-        )
-        for vocabulary in Vocabulary:
-            choices = Tag.objects.filter(vocabulary=vocabulary)
-            self.fields[_vocabulary_field(vocabulary)] = forms.ModelMultipleChoiceField(
-                queryset=choices,
-                required=False,
-                widget=forms.CheckboxSelectMultiple,
-                label=vocabulary.label,
-                initial=[pk for pk in choices.values_list("pk", flat=True) if pk in current],
-            )
+        if self.instance.pk:
+            current = list(self.instance.tags.all())
+            for vocabulary in Vocabulary:
+                self.initial[_vocabulary_field(vocabulary)] = [
+                    tag.pk for tag in current if tag.vocabulary == vocabulary
+                ]
 
     def _save_m2m(self) -> None:
         super()._save_m2m()
@@ -102,7 +110,10 @@ class ReviewDueFilter(admin.SimpleListFilter):
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
-        return [("overdue", _("Review overdue")), ("never", _("Never reviewed"))]
+        return [
+            ("overdue", _("Review overdue")),
+            ("never", _("Not clinically reviewed")),
+        ]
 
     def queryset(self, request, queryset):
         from django.utils import timezone
@@ -110,7 +121,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
         if self.value() == "overdue":
             return queryset.filter(next_review_due__lt=timezone.localdate())
         if self.value() == "never":
-            return queryset.filter(reviewed_on__isnull=True)
+            return queryset.filter(Q(reviewed_on__isnull=True) | Q(rating_is_provisional=True))
         return queryset
 
 
@@ -173,6 +184,7 @@ class ResourceAdmin(admin.ModelAdmin):
                     "reviewed_by",
                     "reviewed_on",
                     "next_review_due",
+                    "review_notes",
                 ],
                 "description": _(
                     "A resource can only be published once a clinical reviewer has rated its "

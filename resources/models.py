@@ -116,8 +116,11 @@ _VIMEO_ID = re.compile(r"^[0-9]{6,12}$")
 
 def parse_video_url(url: str) -> tuple[str, str]:
     """Return (provider, id) for a YouTube or Vimeo page URL, or ("", "")."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    except ValueError:  # e.g. "https://[" is not a URL at all
+        return "", ""
     path_bits = [bit for bit in parts.path.split("/") if bit]
     candidate = ""
     if host == "youtu.be" and path_bits:
@@ -222,6 +225,11 @@ class Resource(models.Model):
             "Tick for demo or starter content whose rating is only a proposal. The public page "
             "then says that no clinician has reviewed it yet."
         ),
+    )
+    review_notes = models.TextField(
+        _("notes for the clinical reviewer"),
+        blank=True,
+        help_text=_("Why this rating, evidence, what to check. Never shown to the public."),
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT

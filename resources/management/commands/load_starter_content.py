@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from resources.models import Organisation, Resource, Status, Tag, Vocabulary
@@ -34,8 +34,7 @@ TAG_KEYS: dict[str, Vocabulary] = {
 }
 ORGANISATION_KEYS = {"slug", "name"}
 RESOURCE_KEYS = {"slug", "title", "kind", "summary", "organisation"}
-# Copied onto the model as they are; anything else in a resource entry is ignored
-# (`rating_rationale`, for instance, is a note for the reviewer reading the file).
+# Copied onto the model as they are; `rating_rationale` goes to the reviewer's notes.
 RESOURCE_FIELDS = (
     "title",
     "kind",
@@ -201,6 +200,7 @@ class Command(BaseCommand):
                 **{
                     field: entry[field] for field in RESOURCE_FIELDS if entry.get(field) is not None
                 },
+                review_notes=entry.get("rating_rationale") or "",
                 rating_is_provisional=True,
                 reviewed_by="",
             )
@@ -236,7 +236,13 @@ class Command(BaseCommand):
 
     def _save(self, obj: Organisation | Resource, label: str) -> None:
         try:
-            obj.full_clean()
+            # clean() words every database constraint for the editor already; checking the
+            # constraints again costs three queries each per row, and the database still
+            # enforces them on save.
+            obj.full_clean(validate_constraints=False)
         except ValidationError as error:
             raise CommandError(f"{label}: {_describe(error)}") from None
-        obj.save()
+        try:
+            obj.save()
+        except IntegrityError as error:
+            raise CommandError(f"{label}: refused by the database ({error}).") from None
