@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -65,6 +66,8 @@ class ResourceAdminForm(forms.ModelForm):
             "rating_is_provisional", "reviewed_by", "reviewed_on", "next_review_due",
             "review_notes", "status", "published_at",
         ]  # fmt: skip
+        # Django's file widget sits in a fieldset whose legend does not label the input.
+        widgets = {"image": AdminFileWidget(attrs={"aria-label": _("Image")})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
