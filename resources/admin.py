@@ -13,7 +13,16 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import BoneSafety, Organisation, Resource, Status, Tag, Vocabulary
+from .models import (
+    BoneSafety,
+    Organisation,
+    Partner,
+    ReferralCount,
+    Resource,
+    Status,
+    Tag,
+    Vocabulary,
+)
 
 admin.site.site_header = _("Physical Activity Resource Hub: editors")
 admin.site.site_title = _("Resource Hub admin")
@@ -258,3 +267,36 @@ class ResourceAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug", "origins"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(ReferralCount)
+class ReferralCountAdmin(admin.ModelAdmin):
+    """Aggregate visit counts per partner and day: read-only, for site admins only."""
+
+    list_display = ["day", "partner", "visits"]
+    list_filter = [("partner", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["partner"]
+    date_hierarchy = "day"
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

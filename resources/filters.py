@@ -14,6 +14,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from .models import BoneSafety, Kind, Resource, Tag, Vocabulary
@@ -144,6 +145,47 @@ class ResourceFilter(django_filters.FilterSet):
             name, value = key.split("|", 1)
             counts[name][value] = number
         return counts
+
+
+# The parameters that make up a browse address, in canonical order (README "Links for clinics").
+BROWSE_PARAMETERS = ("level", "stage", "bone", "type", "kind", "lang", "q")
+
+
+def canonical_query(data: QueryDict) -> str:
+    """The one query string for a filter set: known parameters only, in a fixed order,
+    values sorted and de-duplicated, empty values dropped; page 1 is the default.
+
+    Purely syntactic: an unknown value stays in, so the page can say it is unknown.
+    """
+    canonical = QueryDict(mutable=True)
+    for name in BROWSE_PARAMETERS:
+        values = sorted({value.strip() for value in data.getlist(name) if value.strip()})
+        if name == "q":
+            values = [" ".join(values[0].split())] if values else []
+        if values:
+            canonical.setlist(name, values)
+    page = data.get("page", "").strip()
+    if page and page != "1":
+        canonical["page"] = page
+    return canonical.urlencode()
+
+
+def browse(data: QueryDict, language: str) -> tuple[ResourceFilter, QuerySet[Resource]]:
+    """Published resources for a browse query, in browse order: the filter set (valid or
+    not) and the results. Invalid input gives no results, never an unfiltered list.
+
+    The browse page, the API, the feeds and the widget all read resources through here,
+    so they agree on filter semantics and order.
+    """
+    filterset = ResourceFilter(
+        data, queryset=Resource.objects.published(), tags=list(Tag.objects.all())
+    )
+    if not filterset.is_valid():
+        return filterset, Resource.objects.none()
+    results = filterset.qs.for_listing()
+    if not filterset.form.cleaned_data.get("q"):  # a search is ordered by relevance
+        results = results.visitor_language_first(language)
+    return filterset, results
 
 
 @dataclass(frozen=True)

@@ -402,3 +402,84 @@ class Resource(models.Model):
         for vocabulary, slugs in slugs_by_vocabulary.items():
             wanted |= Q(vocabulary=vocabulary, slug__in=list(slugs))
         self.tags.set(Tag.objects.filter(wanted))
+
+
+class PartnerQuerySet(models.QuerySet["Partner"]):
+    def active(self) -> PartnerQuerySet:
+        return self.filter(active=True)
+
+
+class Partner(models.Model):
+    """A clinic or charity that links to the hub or embeds its widget."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=50,
+        unique=True,
+        help_text=_("Used as ?ref=<slug> in links the partner prints, to count visits."),
+    )
+    origins = models.TextField(
+        _("website origins"),
+        blank=True,
+        help_text=_(
+            "One per line, e.g. https://www.example-hospital.org — the sites allowed to embed "
+            "the widget. Scheme and host only, no path."
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = PartnerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def origin_list(self) -> list[str]:
+        return [line.strip().rstrip("/") for line in self.origins.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        super().clean()
+        bad = [
+            origin
+            for origin in self.origin_list()
+            if not re.fullmatch(r"https://[a-z0-9.-]+(:[0-9]{1,5})?", origin)
+        ]
+        if bad:
+            raise ValidationError(
+                {
+                    "origins": _(
+                        "Give each origin as https://host (optionally :port), no path: %(bad)s"
+                    )
+                    % {"bad": ", ".join(bad)}
+                }
+            )
+
+
+class ReferralCount(models.Model):
+    """Visits that arrived through a partner's link, per day, in aggregate only.
+
+    No cookie, no IP address, nothing about the person: one counter per partner per day.
+    """
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="referrals", verbose_name=_("partner")
+    )
+    day = models.DateField(_("day"))
+    visits = models.PositiveIntegerField(_("visits"), default=0)
+
+    class Meta:
+        ordering = ["-day", "partner"]
+        verbose_name = _("referral count")
+        verbose_name_plural = _("referral counts")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "day"], name="referral_one_row_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.day}: {self.visits}"

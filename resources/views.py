@@ -10,8 +10,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from .filters import ResourceFilter, facets
-from .models import BoneSafety, Kind, Resource, Tag
+from .filters import ResourceFilter, browse, facets
+from .models import BoneSafety, Kind, Resource
 
 
 @require_safe
@@ -35,23 +35,9 @@ def _without(query: QueryDict, name: str, value: str) -> str:
 
 @require_safe
 def resource_list(request: HttpRequest) -> HttpResponse:
-    tags = list(Tag.objects.all())
-    filterset = ResourceFilter(
-        request.GET,
-        queryset=Resource.objects.published(),
-        tags=tags,
-    )
+    filterset, results = browse(request.GET, get_language())
     valid = filterset.is_valid()
-    if valid:
-        results = filterset.qs.for_listing()
-        if not filterset.form.cleaned_data.get("q"):
-            results = results.visitor_language_first(get_language())
-        counts = filterset.facet_counts()
-    else:
-        # Strict, as django-filter's FilterView: bad input means no results, never an
-        # unfiltered list that looks filtered.
-        results = Resource.objects.none()
-        counts = None
+    counts = filterset.facet_counts() if valid else None
 
     paginator = Paginator(results, settings.HUB_PAGE_SIZE)
     try:

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from resources.models import Organisation, Resource, Status, Tag
+from resources.models import Organisation, Partner, ReferralCount, Resource, Status, Tag
 
 from .factories import ResourceFactory
 
@@ -32,6 +32,8 @@ def one_of_each(admin_user: User) -> None:
     """At least one row of every registered model, for its change page."""
     ResourceFactory(tags={"level": ["gentle"], "type": ["balance"]})
     Group.objects.create(name="Clinical reviewers")
+    partner = Partner.objects.create(name="St Elsewhere", slug="st-elsewhere")
+    ReferralCount.objects.create(partner=partner, day=timezone.localdate(), visits=3)
 
 
 # Like djangoproject.com's guard test: a new admin that cannot even render is caught here.
