@@ -4,8 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from resources.api import api
+from resources.sitemaps import robots_txt
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("robots.txt", robots_txt, name="robots-txt"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -1,0 +1,1 @@
+"""For clinics: the link builder, QR codes and printable handouts."""

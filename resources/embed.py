@@ -1,0 +1,1 @@
+"""The embeddable widget for partner websites."""
