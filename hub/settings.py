@@ -6,6 +6,7 @@ and allowed hosts.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -66,7 +67,7 @@ else:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required when DJANGO_DEBUG is false.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "hub.apps.HubAdminConfig",  # django.contrib.admin, with the hub's admin site (hub/auth.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,21 +75,41 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "hub.apps.HubConfig",
+    "django.contrib.sitemaps",
     "django_filters",
+    "ninja",  # the API docs page's Swagger UI files, served from our own origin (CSP)
     "resources",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response, redirects and error pages included, gets a request id and
+    # one log line (hub/logging.py).
+    "hub.logging.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "hub.security.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above Locale and Common: sees their redirects, so a ?ref= visit counts once.
+    "resources.middleware.ReferralCountMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Below CSP and X-Frame-Options, so that its 400 carries them; above every view.
+    "hub.security.QueryStringLimitMiddleware",
+    # Low in the list: process_exception hooks run bottom-up, so it sees a view's database
+    # error first, and its 503 still passes every middleware above (headers, CSP, request log).
+    "hub.middleware.DatabaseOutageMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -117,6 +138,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Fail fast instead of hanging when the database is unreachable (a 503 page follows): seconds
+# to wait for a PostgreSQL connection, or for a locked SQLite database.
+_db_timeout = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _db_options.setdefault("connect_timeout", _db_timeout)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _db_options.setdefault("timeout", _db_timeout)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
@@ -125,11 +154,15 @@ if _cache_url:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
+            # A Redis that never answers must not hang pages or /readyz.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# NIST SP 800-63B: long passwords, checked against common ones and the account's own details,
+# and no composition rules (so no NumericPasswordValidator: twelve random digits are fine).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -137,8 +170,37 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "hub.auth.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
 ]
+
+# Admin protection (hub/auth.py). axes' backend comes first: it refuses a locked-out
+# username + address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Staff need a one-time code from an authenticator app (TOTP) as well as their password.
+# Default: on, except while debugging on a laptop.
+HUB_ADMIN_REQUIRE_2FA = env_bool("HUB_ADMIN_REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = "Resource Hub"
+# Lock a username from one address for a while after repeated failures; the same username
+# from elsewhere, and other usernames from that address, are not affected (no permanent lock,
+# and an attacker cannot lock an editor out of the whole site).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "hub.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "hub.auth.client_ip"
+# X-Forwarded-For is believed only from the TLS proxy the deployment says it has.
+HUB_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+# hub.security logs every login, failure and lockout (without passwords or codes); axes' own
+# tables keep only the current failure counts, and its admin pages stay off (an attempted
+# username can be a password typed in the wrong box). Unlock early: axes_reset_username.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 
 # Internationalisation: the language is always in the URL (i18n_patterns).
 LANGUAGE_CODE = "en"
@@ -188,24 +250,87 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Permissions-Policy has no Django setting: hub.security.PermissionsPolicyMiddleware.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+if not DEBUG:
+    # A browser accepts a __Host- cookie only if it is Secure, for Path=/ and without a
+    # Domain, so neither a sibling subdomain nor plain http can plant or read it. Local
+    # development over http keeps the plain names.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer polls the app servers directly, over plain http: a 301 would read as "down".
+# The health answers carry nothing private.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)$"]
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # check --deploy warns (security.W021) whenever preload is off. Preloading is not ours to
+    # decide: only a bare domain can be submitted to the browsers' list, and that binds every
+    # subdomain of it (a charity's or hospital's other sites too) for months; on a subdomain,
+    # where the hub usually lives, the directive does nothing. The owner of the domain opts
+    # in with DJANGO_HSTS_PRELOAD=true, which also brings the check back.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Where a login lands when its `next` is missing or off-site (Django's login view refuses
+# an off-site `next`; its default, /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "admin:index"
+
+# Request size limits. The largest legitimate bodies are admin forms (a guide's Markdown, a
+# superuser's list of permissions); a browse address carries a few dozen parameters.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # form fields and any non-file body; else a 400
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500  # counts query-string parameters too; else a 400
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads are spooled to a temporary file
+HUB_MAX_UPLOAD_MB = env_int("HUB_MAX_UPLOAD_MB", 10)  # a whole upload request, files included
+FILE_UPLOAD_HANDLERS = [
+    "hub.security.UploadSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # How long an approval lasts before a clinician must look again (DOMAIN: about three years).
 HUB_REVIEW_CYCLE_DAYS = env_int("HUB_REVIEW_CYCLE_DAYS", 3 * 365)
 HUB_PAGE_SIZE = env_int("HUB_PAGE_SIZE", 20)
+# Where to report a vulnerability, published in /.well-known/security.txt (RFC 9116).
+HUB_SECURITY_CONTACT = env_str("HUB_SECURITY_CONTACT", "mailto:security@example.org")
 
+# Logs go to stdout: JSON lines in production, readable text while debugging (hub/logging.py).
+# Request lines carry the path but never the query string, cookies or addresses.
+HUB_LOG_FORMAT = os.environ.get("HUB_LOG_FORMAT") or ("text" if DEBUG else "json")
+if HUB_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"HUB_LOG_FORMAT must be json or text, not {HUB_LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "hub.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "hub.logging.JsonFormatter"},
+        "text": {"()": "hub.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": HUB_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Only through the root handler (Django's own console handler would print twice).
+        "django": {"handlers": [], "level": "INFO"},
+        # 4xx answers are in hub.request's line already; errors keep their traceback.
+        "django.request": {"level": "ERROR"},
+        # hub.security reports logins and lockouts; axes' own lines would repeat them.
+        "axes": {"level": "ERROR"},
+    },
 }

@@ -4,13 +4,20 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from hub import health
+from resources import embed
 from resources.api import api
-from resources.sitemaps import robots_txt
+from resources.sitemaps import robots_txt, sitemap
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("robots.txt", robots_txt, name="robots-txt"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path(".well-known/security.txt", health.security_txt, name="security-txt"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("embed/resources/", embed.widget, name="embed"),
 ]
 
 urlpatterns += i18n_patterns(

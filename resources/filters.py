@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +57,14 @@ class ResourceFilter(django_filters.FilterSet):
         label=_("Search"),
         method="filter_search",
         max_length=200,
+        # Control characters cannot travel in XML (feeds) or mean anything in a search.
+        validators=[
+            RegexValidator(
+                r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]",
+                inverse_match=True,
+                message=_("Please remove the control characters from the search text."),
+            )
+        ],
     )
     level = TagFilter(
         vocabulary=Vocabulary.FITNESS_LEVEL,
@@ -147,18 +156,19 @@ class ResourceFilter(django_filters.FilterSet):
         return counts
 
 
-# The parameters that make up a browse address, in canonical order (README "Links for clinics").
+# The parameters that make up a browse address (README "Links for clinics").
 BROWSE_PARAMETERS = ("level", "stage", "bone", "type", "kind", "lang", "q")
 
 
 def canonical_query(data: QueryDict) -> str:
-    """The one query string for a filter set: known parameters only, in a fixed order,
-    values sorted and de-duplicated, empty values dropped; page 1 is the default.
+    """The one query string for a filter set: known parameters only, sorted by name (the
+    page number last), values sorted and de-duplicated, empty values dropped; page 1 is the
+    default. `ref` and any other parameter are dropped.
 
     Purely syntactic: an unknown value stays in, so the page can say it is unknown.
     """
     canonical = QueryDict(mutable=True)
-    for name in BROWSE_PARAMETERS:
+    for name in sorted(BROWSE_PARAMETERS):
         values = sorted({value.strip() for value in data.getlist(name) if value.strip()})
         if name == "q":
             values = [" ".join(values[0].split())] if values else []

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import clinics, feeds, views
 
 app_name = "resources"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("resources/<slug:slug>/", views.resource_detail, name="detail"),
     path("safety/", views.safety, name="safety"),
     path("about/", views.about, name="about"),
+    path("for-clinics/", clinics.link_builder, name="clinics"),
+    path("for-clinics/handout/", clinics.handout, name="clinics-handout"),
+    path("for-clinics/qr.png", clinics.qr_code, {"image_format": "png"}, name="clinics-qr-png"),
+    path("for-clinics/qr.svg", clinics.qr_code, {"image_format": "svg"}, name="clinics-qr-svg"),
+    path("feeds/rss/", feeds.rss_feed, name="feed-rss"),
+    path("feeds/atom/", feeds.atom_feed, name="feed-atom"),
 ]

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from .filters import ResourceFilter, browse, facets
+from .filters import ResourceFilter, browse, canonical_query, facets
 from .models import BoneSafety, Kind, Resource
 
 
@@ -35,6 +41,13 @@ def _without(query: QueryDict, name: str, value: str) -> str:
 
 @require_safe
 def resource_list(request: HttpRequest) -> HttpResponse:
+    # One address per filter set (README "For clinics"): anything else, `?ref=` included,
+    # moves permanently to the canonical form, so printed links and caches agree.
+    canonical = canonical_query(request.GET)
+    if canonical != request.META.get("QUERY_STRING", ""):
+        return HttpResponsePermanentRedirect(
+            f"{request.path}?{canonical}" if canonical else request.path
+        )
     filterset, results = browse(request.GET, get_language())
     valid = filterset.is_valid()
     counts = filterset.facet_counts() if valid else None

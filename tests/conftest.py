@@ -20,6 +20,34 @@ def _fast_password_hasher(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`client.force_login(staff_user)` stands for a complete staff login: password and code.
+
+    The admin requires a verified one-time code, as in production (HUB_ADMIN_REQUIRE_2FA is on
+    whenever debug is off). Tests that are not about logging in skip the form, so here the
+    staff user gets a TOTP device and the session is marked as verified by it, exactly as
+    django_otp.login() does after a correct code. The login itself, code included, is tested
+    through the real form in test_admin_login.py.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    password_only = Client.force_login
+
+    def force_login(self: Client, user: User, backend: str | None = None) -> None:
+        password_only(self, user, backend)
+        if user.is_staff:
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name="Test authenticator")
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 EDITOR_PERMISSIONS = [
     ("resources", "add_resource"),
     ("resources", "change_resource"),

@@ -32,7 +32,8 @@ def browse(client: Client, text: str) -> str:
 
 
 def browse_status(client: Client, text: str) -> int:
-    return client.get("/en/resources/", {"q": text}).status_code
+    # follow=True: a non-canonical query (e.g. extra spaces in q) first answers 301.
+    return client.get("/en/resources/", {"q": text}, follow=True).status_code
 
 
 # --- Both databases -------------------------------------------------------------------

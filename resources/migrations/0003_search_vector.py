@@ -13,11 +13,12 @@ CREATE EXTENSION IF NOT EXISTS unaccent;
 
 -- unaccent() is only STABLE (it reads a dictionary), so it cannot appear in a generated
 -- column; pinning the dictionary makes the wrapper safe to declare IMMUTABLE.
-CREATE OR REPLACE FUNCTION hub_unaccent(text) RETURNS text
+CREATE OR REPLACE FUNCTION public.hub_unaccent(text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
     AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$;
 
-CREATE OR REPLACE FUNCTION hub_search_document(lang text, title text, summary text, body text)
+-- Schema-qualified calls: pg_restore rebuilds the generated column with an empty search_path.
+CREATE OR REPLACE FUNCTION public.hub_search_document(lang text, title text, summary text, body text)
     RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
     SELECT CASE lang
@@ -37,14 +38,14 @@ CREATE OR REPLACE FUNCTION hub_search_document(lang text, title text, summary te
                     || setweight(to_tsvector('swedish'::regconfig, coalesce(summary, '')), 'B')
                     || setweight(to_tsvector('swedish'::regconfig, coalesce(body, '')), 'C')
         -- Polish has no stemmer in PostgreSQL: exact words, accents folded.
-        ELSE setweight(to_tsvector('simple'::regconfig, hub_unaccent(coalesce(title, ''))), 'A')
-          || setweight(to_tsvector('simple'::regconfig, hub_unaccent(coalesce(summary, ''))), 'B')
-          || setweight(to_tsvector('simple'::regconfig, hub_unaccent(coalesce(body, ''))), 'C')
+        ELSE setweight(to_tsvector('simple'::regconfig, public.hub_unaccent(coalesce(title, ''))), 'A')
+          || setweight(to_tsvector('simple'::regconfig, public.hub_unaccent(coalesce(summary, ''))), 'B')
+          || setweight(to_tsvector('simple'::regconfig, public.hub_unaccent(coalesce(body, ''))), 'C')
     END
     $$;
 
 ALTER TABLE resources_resource ADD COLUMN search_vector tsvector
-    GENERATED ALWAYS AS (hub_search_document(language, title, summary, body)) STORED;
+    GENERATED ALWAYS AS (public.hub_search_document(language, title, summary, body)) STORED;
 -- Browse page search box.
 CREATE INDEX resource_search_vector_idx ON resources_resource USING gin (search_vector);
 -- Typo-tolerant title matching on the browse page search box.
@@ -55,8 +56,8 @@ BACKWARD = """
 DROP INDEX IF EXISTS resource_title_trgm_idx;
 DROP INDEX IF EXISTS resource_search_vector_idx;
 ALTER TABLE resources_resource DROP COLUMN IF EXISTS search_vector;
-DROP FUNCTION IF EXISTS hub_search_document(text, text, text, text);
-DROP FUNCTION IF EXISTS hub_unaccent(text);
+DROP FUNCTION IF EXISTS public.hub_search_document(text, text, text, text);
+DROP FUNCTION IF EXISTS public.hub_unaccent(text);
 """
 
 

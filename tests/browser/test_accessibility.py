@@ -193,13 +193,14 @@ def test_admin_resource_form_has_no_axe_violations(
     client = Client()
     client.force_login(superuser)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    # SESSION_COOKIE_SECURE is on (debug off), but the live server speaks plain http.
+    # SESSION_COOKIE_SECURE is on (debug off) and the name is __Host-…: Chromium accepts
+    # Secure cookies for http://localhost, and refuses a __Host- cookie without Secure.
     cookie = {
         "name": settings.SESSION_COOKIE_NAME,
         "value": session,
         "domain": live_server.thread.host,
         "path": "/",
-        "secure": False,
+        "secure": settings.SESSION_COOKIE_SECURE,
         "httpOnly": True,
         "sameSite": "Lax",
     }

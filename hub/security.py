@@ -1,0 +1,137 @@
+"""Security plumbing Django has no setting for.
+
+- `PermissionsPolicyMiddleware` sends a `Permissions-Policy` header that switches off every
+  powerful browser feature the hub never uses, and lends the three a video player needs only
+  to the players' own origins.
+- `QueryStringLimitMiddleware` turns a query string with more than
+  `DATA_UPLOAD_MAX_NUMBER_FIELDS` parameters into a 400 that can actually be rendered.
+- `UploadSizeLimitHandler` refuses an upload bigger than `HUB_MAX_UPLOAD_MB` before reading
+  it. Django caps form fields (`DATA_UPLOAD_MAX_MEMORY_SIZE`) but not uploaded files:
+  `FILE_UPLOAD_MAX_MEMORY_SIZE` only decides when a file is spooled to disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest, HttpResponse, QueryDict
+
+# Features the site never uses. Listed so that neither our pages nor anything a future
+# mistake lets into them (or a page framing the widget) can switch them on. Only names that
+# Chromium recognises: an unknown one costs every page a console error (tests/browser/
+# test_csp.py fails on it), so e.g. `ambient-light-sensor`, `bluetooth` and `web-share` are
+# left out. `interest-cohort` (FLoC) is still recognised; `browsing-topics` replaced it.
+DENIED_FEATURES = (
+    "accelerometer",
+    "browsing-topics",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "identity-credentials-get",
+    "idle-detection",
+    "interest-cohort",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "otp-credentials",
+    "payment",
+    "publickey-credentials-create",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "window-management",
+    "xr-spatial-tracking",
+)
+
+# What static/js/player.js delegates to the video player frame (its `allow` attribute).
+PLAYER_FEATURES = ("autoplay", "fullscreen", "picture-in-picture")
+
+
+def permissions_policy(player_origins: Iterable[str]) -> str:
+    """The header value, in the structured-field syntax: `camera=()` denies a feature to
+    everyone; `fullscreen=(self "https://player.example")` allows it to our own pages and to
+    frames from that origin, nobody else."""
+    quoted = " ".join(f'"{origin}"' for origin in player_origins)
+    allowed = f"(self {quoted})" if quoted else "(self)"
+    directives = [f"{feature}=()" for feature in DENIED_FEATURES]
+    directives += [f"{feature}={allowed}" for feature in PLAYER_FEATURES]
+    return ", ".join(sorted(directives))
+
+
+class PermissionsPolicyMiddleware:
+    """Adds `Permissions-Policy` to every response that has none yet.
+
+    The player origins are the CSP's `frame-src`, so the two lists cannot drift apart: a
+    host we may not frame gets no feature, and a host we frame gets what the player needs.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        origins = settings.SECURE_CSP.get("frame-src", [])
+        self.header = permissions_policy(o for o in origins if o.startswith("https://"))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+class QueryStringLimitMiddleware:
+    """Parses the query string first, so that too many parameters are a clean 400.
+
+    `request.GET` raises `TooManyFieldsSent` on every access, not once: the 400 page, whose
+    header reads the query string again, would then fail too and become a 500. Django guards
+    the POST data against exactly this; this does the same for GET. Place it below the
+    middleware that add headers (its 400 then carries them) and above any that reads
+    `request.GET` on the way in.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.GET  # noqa: B018 (parsing is the point)
+        except TooManyFieldsSent:
+            request.GET = QueryDict()
+            raise  # Django answers a SuspiciousOperation with the 400 page, and logs it
+        return self.get_response(request)
+
+
+class UploadSizeLimitHandler(FileUploadHandler):
+    """First in FILE_UPLOAD_HANDLERS: a multipart body over the limit is a 400, unread.
+
+    `RequestDataTooBig` is a `SuspiciousOperation`, which Django answers with the 400 page.
+    The body's length is known before the first byte is read (WSGI's CONTENT_LENGTH, which
+    also bounds how much Django will read), so nothing is spooled to disk first.
+    """
+
+    def handle_raw_input(
+        self,
+        input_data: Any,
+        META: dict[str, Any],
+        content_length: int,
+        boundary: bytes,
+        encoding: str | None = None,
+    ) -> None:
+        limit = settings.HUB_MAX_UPLOAD_MB * 1024 * 1024
+        if content_length > limit:
+            raise RequestDataTooBig(
+                f"Upload of {content_length} bytes exceeds HUB_MAX_UPLOAD_MB "
+                f"({settings.HUB_MAX_UPLOAD_MB})."
+            )
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        return raw_data  # hand the chunk to the next handler unchanged
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler builds the file
