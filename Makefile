@@ -19,7 +19,7 @@ AXE := node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)
 NODE_DEPS := $(if $(NPM),$(AXE))
 
-.PHONY: help run test install migrate superuser lint format clean distclean
+.PHONY: help run test install migrate superuser lint format messages clean distclean
 
 help:
 	@echo "make run        install, migrate, load the demo content, serve on http://127.0.0.1:8000/"
@@ -27,6 +27,7 @@ help:
 	@echo "make install    create $(VENV) and install the project with its dev tools"
 	@echo "make migrate    apply database migrations"
 	@echo "make superuser  create an admin account for editors"
+	@echo "make messages   extract UI messages into locale/ for translators"
 	@echo "make lint       ruff check, ruff format --check, djlint --lint on templates"
 	@echo "make format     ruff format and safe ruff fixes"
 	@echo "make clean      remove caches and collected static files"
@@ -54,6 +55,7 @@ $(AXE): package.json package-lock.json
 # Local development: debug on, SQLite unless DATABASE_URL says otherwise.
 run: export DJANGO_DEBUG = true
 run: install
+	$(BIN)/python manage.py compile_translations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_starter_content --publish-demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
@@ -80,7 +82,13 @@ endif
 	$(BIN)/djlint templates --lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py compile_translations
 	$(BIN)/pytest
+
+# Extract UI messages into locale/*/LC_MESSAGES/django.po (needs GNU gettext's xgettext).
+messages: install
+	DJANGO_DEBUG=true $(BIN)/python manage.py makemessages --all --no-obsolete \
+		--ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=tests --ignore=bench
 
 lint: install
 	$(BIN)/ruff check .
@@ -92,7 +100,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf staticfiles .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf staticfiles locale/*/LC_MESSAGES/*.mo .pytest_cache .ruff_cache .hypothesis test-artifacts
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
 		-name __pycache__ -type d -exec rm -rf {} +
 

@@ -67,6 +67,9 @@ else:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required when DJANGO_DEBUG is false.")
 
 INSTALLED_APPS = [
+    # Before the admin (django-modeltranslation's rule): the translated fields must exist
+    # before the admin modules are loaded.
+    "modeltranslation",  # vocabulary names per language (resources/translation.py)
     "hub.apps.HubAdminConfig",  # django.contrib.admin, with the hub's admin site (hub/auth.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -213,6 +216,12 @@ LANGUAGES = [
     ("sv", _("Swedish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Vocabulary names and descriptions per language (django-modeltranslation): `name` reads
+# `name_<active language>`, falling back to English where a translation is empty. Slugs are
+# prepopulated from the English name, whatever the editor's language.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

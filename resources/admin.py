@@ -12,6 +12,8 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
+from modeltranslation.utils import get_translation_fields
 
 from .models import (
     BoneSafety,
@@ -37,12 +39,17 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(TranslationAdmin):
+    """One name and description field per language (django-modeltranslation); English is
+    required and shown wherever a translation is empty. The plain admin, not the tabbed one:
+    that loads jQuery UI from a CDN, which the CSP refuses."""
+
     list_display = ["name", "vocabulary", "slug", "position"]
     list_filter = ["vocabulary"]
     list_editable = ["position"]
-    search_fields = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
+    # Every language's name, not only the editor's.
+    search_fields = [*get_translation_fields("name"), "slug"]
+    prepopulated_fields = {"slug": ["name"]}  # from the English name (settings)
 
 
 def _vocabulary_field(vocabulary: Vocabulary) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models.deletion import ProtectedError
@@ -409,6 +410,12 @@ class _Import:
         for f in section.fields:
             if f.name in row:
                 setattr(obj, f.name, self._decode(f, row[f.name], label))
+            elif (original := getattr(f, "translated_field", None)) is not None:
+                # A per-language column (django-modeltranslation) that a file written before
+                # the field was translated lacks: its one value is the English text.
+                english = f.language == settings.MODELTRANSLATION_DEFAULT_LANGUAGE
+                value = row.get(original.name) if english else None
+                setattr(obj, f.attname, self._decode(f, value, label))
             elif not (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)):
                 # The file is the truth: a field it lacks (an older file) takes the default.
                 setattr(obj, f.attname, f.get_default())

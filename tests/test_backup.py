@@ -611,3 +611,15 @@ def test_backup_and_restore_scripts_bring_back_database_and_media(
     assert exports[0] == exports[1]
     assert len(exports[0]["resources"]) > 10
     assert "resources/2025/walk.png" in [row["image"] for row in exports[0]["resources"]]
+
+
+def test_a_file_written_before_the_vocabulary_was_translated_keeps_its_english(content, tmp_path):
+    document = export(tmp_path / "new.json")
+    for row in document["tags"]:
+        for key in [k for k in row if k.startswith(("name_", "description_"))]:
+            del row[key]
+    import_content(write(tmp_path / "old.json", document))
+    gentle = Tag.objects.get(vocabulary="level", slug="gentle")
+    assert (gentle.name_en, gentle.name_de) == ("Gentle (edited)", None)
+    yoga = Tag.objects.get(vocabulary="type", slug="yoga")
+    assert (yoga.name_en, yoga.description_en) == ("Yoga", "Slow poses.")

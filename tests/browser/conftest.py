@@ -74,14 +74,20 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(autouse=True)
 def _seeded_vocabularies(transactional_db: None) -> None:
-    """The fitness levels, stages and exercise types of migration 0002, as in production.
+    """The fitness levels, stages and exercise types of migration 0002, with their names in
+    every language (migration 0006), as in production.
 
     Each transactional test ends by emptying every table, seeded rows included.
     """
     from django.apps import apps
+    from django.utils import translation
 
     seed = importlib.import_module("resources.migrations.0002_seed_vocabularies").seed
-    seed(apps, None)
+    translate = importlib.import_module("resources.migrations.0006_translate_vocabularies")
+    # English active: on the live model, 0002's English names land in `name_en`.
+    with translation.override("en"):
+        seed(apps, None)
+        translate.translate(apps, None)
 
 
 def _whitenoise_serves_static(application: Any) -> Any:
