@@ -24,17 +24,31 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from resources.models import Resource  # noqa: E402
 
 first = Resource.objects.published().order_by("slug").first()
+# Canonical queries (parameters in alphabetical order), so each line measures the page itself.
+FILTERS = "bone=suitable&level=gentle&type=balance"
+ALL_FILTERS = (
+    "bone=suitable&kind=guide&lang=en&level=gentle&level=moderate&q=balance"
+    "&stage=metastatic&type=balance"
+)
+detail = f"/en/resources/{first.slug}/" if first else "/en/resources/missing/"
 pages = [
     "/en/",
     "/en/resources/",
-    "/en/resources/?level=gentle&bone=suitable&type=balance",
-    "/en/resources/?level=gentle&level=moderate&stage=metastatic&bone=suitable"
-    "&type=balance&kind=guide&lang=en&q=balance",
+    f"/en/resources/?{FILTERS}",
+    f"/en/resources/?{ALL_FILTERS}",
     "/en/resources/?q=balance",
     "/en/resources/?level=nope",
-    f"/en/resources/{first.slug}/" if first else "/en/resources/missing/",
+    detail,
     "/en/safety/",
     "/en/about/",
+    f"/en/for-clinics/?{FILTERS}",
+    f"/en/for-clinics/handout/?{FILTERS}",
+    f"/embed/resources/?{FILTERS}",
+    f"/en/feeds/rss/?{FILTERS}",
+    f"/api/v1/resources/?{FILTERS}",
+    f"/api/v1/resources/{first.slug}/" if first else "/api/v1/resources/missing/",
+    "/api/v1/vocabularies/",
+    "/sitemap.xml",
 ]
 client = Client()
 print(f"{'queries':>7}  {'status':>6}  page   ({connection.vendor})")

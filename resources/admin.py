@@ -72,6 +72,7 @@ class ResourceAdminForm(forms.ModelForm):
     tags_level = _tag_choice_field(Vocabulary.FITNESS_LEVEL)
     tags_stage = _tag_choice_field(Vocabulary.CANCER_STAGE)
     tags_type = _tag_choice_field(Vocabulary.EXERCISE_TYPE)
+    tags_flag = _tag_choice_field(Vocabulary.MOVEMENT_FLAG)
 
     class Meta:
         model = Resource

@@ -32,6 +32,7 @@ class Vocabulary(models.TextChoices):
     FITNESS_LEVEL = "level", _("Fitness level")
     CANCER_STAGE = "stage", _("Cancer stage")
     EXERCISE_TYPE = "type", _("Exercise type")
+    MOVEMENT_FLAG = "flag", _("Movement that needs care with bone metastases")
 
 
 class Tag(models.Model):
@@ -208,6 +209,31 @@ class Resource(models.Model):
     )
     tags = models.ManyToManyField(Tag, related_name="resources", blank=True, verbose_name=_("tags"))
 
+    has_captions = models.BooleanField(
+        _("has captions"),
+        default=False,
+        help_text=_("Videos: tick when the video has captions (subtitles) for the spoken words."),
+    )
+    transcript = models.TextField(
+        _("transcript"),
+        blank=True,
+        help_text=_("Videos: the full text of what is said and shown, for people who cannot watch."),
+    )
+    transcript_url = models.URLField(
+        _("transcript address"),
+        max_length=500,
+        blank=True,
+        validators=[https_only],
+        help_text=_("Videos: a transcript published elsewhere (https only)."),
+    )
+    translations = models.ManyToManyField(
+        "self",
+        blank=True,
+        symmetrical=True,
+        verbose_name=_("same resource in other languages"),
+        help_text=_("Link resources that are translations of each other."),
+    )
+
     bone_metastasis_safety = models.CharField(
         _("bone-metastasis safety"),
         max_length=20,
@@ -285,6 +311,11 @@ class Resource(models.Model):
                 condition=Q(image="") | ~Q(image_alt=""),
                 name="resource_image_has_alt",
                 violation_error_message=_("An image needs a description (alternative text)."),
+            ),
+            models.CheckConstraint(
+                condition=Q(transcript_url="") | Q(transcript_url__startswith="https://"),
+                name="resource_transcript_url_is_https",
+                violation_error_message=_("The transcript address must start with https://."),
             ),
             models.CheckConstraint(
                 condition=Q(url="") | Q(url__startswith="https://"),
