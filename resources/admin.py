@@ -82,6 +82,7 @@ class ResourceAdminForm(forms.ModelForm):
             "duration_minutes", "image", "image_alt", "bone_metastasis_safety",
             "rating_is_provisional", "reviewed_by", "reviewed_on", "next_review_due",
             "review_notes", "status", "published_at",
+            "has_captions", "transcript", "transcript_url", "translations",
         ]  # fmt: skip
         # Django's file widget sits in a fieldset whose legend does not label the input.
         widgets = {"image": AdminFileWidget(attrs={"aria-label": _("Image")})}
@@ -94,6 +95,31 @@ class ResourceAdminForm(forms.ModelForm):
                 self.initial[_vocabulary_field(vocabulary)] = [
                     tag.pk for tag in current if tag.vocabulary == vocabulary
                 ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        linked = list(cleaned.get("translations") or [])
+        language = cleaned.get("language")
+        if self.instance.pk and any(other.pk == self.instance.pk for other in linked):
+            self.add_error(
+                "translations", _("A resource cannot be a translation of itself. Remove it.")
+            )
+        else:
+            languages = [other.language for other in linked]
+            clashes = sorted(
+                {other.title for other in linked if other.language == language}
+                | {other.title for other in linked if languages.count(other.language) > 1}
+            )
+            if clashes:
+                self.add_error(
+                    "translations",
+                    _(
+                        "Each linked translation must be in a different language, and not in "
+                        "this resource's language. Check: %(titles)s."
+                    )
+                    % {"titles": ", ".join(clashes)},
+                )
+        return cleaned
 
     def _save_m2m(self) -> None:
         super()._save_m2m()
@@ -171,6 +197,8 @@ class ResourceAdmin(admin.ModelAdmin):
     list_select_related = ["organisation"]
     search_fields = ["title", "slug", "summary", "organisation__name"]
     prepopulated_fields = {"slug": ["title"]}
+    # Not "translations": select2's multi-select search box has no label (axe: critical),
+    # so that field keeps Django's plain, labelled multiple select.
     autocomplete_fields = ["organisation"]
     date_hierarchy = "published_at"
     readonly_fields = ["video_provider", "video_id", "created_at", "updated_at"]
@@ -188,9 +216,13 @@ class ResourceAdmin(admin.ModelAdmin):
                     "duration_minutes",
                     "image",
                     "image_alt",
+                    "has_captions",
+                    "transcript",
+                    "transcript_url",
                 ]
             },
         ),
+        (_("Languages"), {"fields": ["translations"]}),
         (
             _("Tags"),
             {"fields": [_vocabulary_field(v) for v in Vocabulary]},

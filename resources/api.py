@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Prefetch
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.urls import URLPattern, URLResolver, re_path
@@ -199,6 +200,13 @@ class ResourceQuery(Schema):
         description=_values_description("Language of the resource.", "languages"),
         json_schema_extra={"items": {"type": "string", "enum": list(UI_LANGUAGES)}},
     )
+    captions: Literal["1"] | None = Field(
+        None,
+        description=(
+            "`1`: only videos with captions, and resources of any kind with a transcript "
+            "(on the hub or linked)."
+        ),
+    )
     q: str | None = Field(
         None,
         max_length=200,
@@ -264,6 +272,20 @@ class ResourceOut(Schema):
     next_review_due: date | None = Field(description="Null when the rating is provisional.")
     published_at: datetime
     video: VideoOut | None
+    has_captions: bool = Field(description="Videos: true when the video has captions.")
+    transcript_url: str | None = Field(description="A transcript published elsewhere, if any.")
+
+
+class TranslationOut(Schema):
+    language: UiLanguage = Field(description="Language of the translated resource.")
+    slug: str
+    html_url: str = Field(description="The hub's page for the translation, in the ui language.")
+
+
+class ResourceDetailOut(ResourceOut):
+    translations: list[TranslationOut] = Field(
+        description="The same resource in other languages (published ones only)."
+    )
 
 
 class ResourcePage(Schema):
@@ -371,6 +393,8 @@ def _resource(request: HttpRequest, resource: Resource) -> dict[str, Any]:
             if resource.embed_url
             else None
         ),
+        "has_captions": resource.has_captions,
+        "transcript_url": resource.transcript_url or None,
     }
 
 
@@ -424,7 +448,7 @@ def list_resources(request: HttpRequest, filters: Query[ResourceQuery]) -> Statu
 
 @api.get(
     "/resources/{slug}/",
-    response={200: ResourceOut, 400: ParameterErrors, 404: Message},
+    response={200: ResourceDetailOut, 400: ParameterErrors, 404: Message},
     summary="One published resource",
     tags=["resources"],
 )
@@ -437,10 +461,29 @@ def resource_detail(
 ) -> Status[dict[str, Any]]:
     resource = None
     if _SLUG.match(slug):  # anything else cannot be a slug (and a NUL would upset PostgreSQL)
-        resource = Resource.objects.published().for_listing().filter(slug=slug).first()
+        translations = Prefetch(
+            "translations",
+            queryset=Resource.objects.published().only("slug", "language").order_by("language"),
+        )
+        resource = (
+            Resource.objects.published()
+            .for_listing()
+            .prefetch_related(translations)
+            .filter(slug=slug)
+            .first()
+        )
     if resource is None:
         return Status(404, {"detail": _("No published resource has this address.")})
-    return Status(200, _resource(request, resource))
+    data = _resource(request, resource)
+    data["translations"] = [
+        {
+            "language": other.language,
+            "slug": other.slug,
+            "html_url": request.build_absolute_uri(other.get_absolute_url()),
+        }
+        for other in resource.translations.all()
+    ]
+    return Status(200, data)
 
 
 @api.get(

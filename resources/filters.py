@@ -19,6 +19,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from .models import BoneSafety, Kind, Resource, Tag, Vocabulary
+from .personal import Site, conflicting_flags
 from .search import search
 
 
@@ -103,6 +104,27 @@ class ResourceFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    # "Has captions" means: a video with captions, or any resource with a transcript
+    # (uploaded or linked). Only `1` is a value; not a counted facet.
+    captions = django_filters.ChoiceFilter(
+        label=_("Only videos with captions or a transcript"),
+        choices=[("1", "1")],
+        method="filter_captions",
+    )
+    # Where the cancer is in the visitor's bones: drives warnings (resources/personal.py),
+    # and filters only together with `hide_conflicts`. Not a facet: no counts.
+    site = django_filters.MultipleChoiceFilter(
+        label=_("Where is the cancer in your bones?"),
+        choices=Site.choices,
+        widget=forms.CheckboxSelectMultiple,
+        method="filter_site",
+    )
+    hide_conflicts = django_filters.ChoiceFilter(
+        label=_("Hide resources that include these movements"),
+        choices=[("1", "1")],
+        method="filter_hide_conflicts",
+    )
+
     class Meta:
         model = Resource
         fields: list[str] = []
@@ -120,6 +142,31 @@ class ResourceFilter(django_filters.FilterSet):
 
     def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return search(qs, value)
+
+    def filter_captions(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value != "1":
+            return qs
+        return qs.filter(
+            Q(kind=Kind.VIDEO, has_captions=True) | ~Q(transcript="") | ~Q(transcript_url="")
+        )
+
+    def filter_site(self, qs: QuerySet, name: str, value: Sequence[str]) -> QuerySet:
+        return qs  # on its own, the sites only choose the warnings
+
+    def hide_condition(self) -> Q:
+        """Leave out resources with a flag that conflicts with the chosen sites, if asked."""
+        data = self.form.cleaned_data
+        if data.get("hide_conflicts") != "1" or not data.get("site"):
+            return Q()
+        through = Resource.tags.through.objects.filter(
+            resource_id=OuterRef("pk"),
+            tag__vocabulary=Vocabulary.MOVEMENT_FLAG,
+            tag__slug__in=sorted(conflicting_flags(data["site"])),
+        )
+        return ~Q(Exists(through))
+
+    def filter_hide_conflicts(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(self.hide_condition())
 
     def selected(self) -> dict[str, list[str]]:
         """The valid facet values in the request, in declaration order."""
@@ -149,6 +196,8 @@ class ResourceFilter(django_filters.FilterSet):
             for value, _label in flt.field.choices:
                 aggregates[f"{name}|{value}"] = Count("pk", filter=others & flt.condition([value]))
         base = self.filter_search(self.queryset, "q", self.form.cleaned_data.get("q") or "")
+        base = self.filter_captions(base, "captions", self.form.cleaned_data.get("captions") or "")
+        base = base.filter(self.hide_condition())
         counts: dict[str, dict[str, int]] = {name: {} for name in self.FACETS}
         for key, number in base.aggregate(**aggregates).items():
             name, value = key.split("|", 1)
@@ -157,7 +206,18 @@ class ResourceFilter(django_filters.FilterSet):
 
 
 # The parameters that make up a browse address (README "Links for clinics").
-BROWSE_PARAMETERS = ("level", "stage", "bone", "type", "kind", "lang", "q")
+BROWSE_PARAMETERS = (
+    "level",
+    "stage",
+    "bone",
+    "type",
+    "kind",
+    "lang",
+    "captions",
+    "q",
+    "site",
+    "hide_conflicts",
+)
 
 
 def canonical_query(data: QueryDict) -> str:

@@ -217,7 +217,9 @@ class Resource(models.Model):
     transcript = models.TextField(
         _("transcript"),
         blank=True,
-        help_text=_("Videos: the full text of what is said and shown, for people who cannot watch."),
+        help_text=_(
+            "Videos: the full text of what is said and shown, for people who cannot watch."
+        ),
     )
     transcript_url = models.URLField(
         _("transcript address"),
@@ -390,6 +392,10 @@ class Resource(models.Model):
     @property
     def fitness_levels(self) -> list[Tag]:
         return self.tags_in(Vocabulary.FITNESS_LEVEL)
+
+    @property
+    def flags(self) -> list[Tag]:
+        return self.tags_in(Vocabulary.MOVEMENT_FLAG)
 
     @property
     def cancer_stages(self) -> list[Tag]:

@@ -373,6 +373,9 @@ class _Import:
             for name in section.alternate_keys
         }
         tally = self.report.tallies[section.name]
+        # Links between rows of this section (translations) may point at a later row: they
+        # are set once every row exists.
+        links: list[tuple[models.Model, str, list[list[str]]]] = []
         for number, row in enumerate(self.document[section.name], start=1):
             key = self._natural_key(section, row, number)
             label = section.describe(key, number)
@@ -385,7 +388,9 @@ class _Import:
             if obj is None:
                 obj = section.model()
             self._assign(section, obj, row, label)
-            related = {m2m.name: self._related(m2m, row, label) for m2m in section.many_to_many}
+            related = {
+                m2m.name: self._related(m2m, row, label, kept=kept) for m2m in section.many_to_many
+            }
             try:
                 obj.full_clean(
                     validate_unique=section.validate_in_database,
@@ -398,13 +403,18 @@ class _Import:
                 tally.unchanged += 1
                 continue
             self._save(section, obj, row)
-            for name, (_, targets) in related.items():
-                getattr(obj, name).set(targets)
+            for name, (pairs, targets) in related.items():
+                if section.model._meta.get_field(name).related_model is section.model:
+                    links.append((obj, name, pairs))
+                else:
+                    getattr(obj, name).set(targets)
             if before is None:
                 tally.created += 1
             else:
                 tally.updated += 1
             existing[key] = obj
+        for obj, name, pairs in links:
+            getattr(obj, name).set([existing[tuple(p)] for p in pairs])
 
     def _assign(self, section: Section, obj: models.Model, row: Row, label: str) -> None:
         for f in section.fields:
@@ -446,7 +456,7 @@ class _Import:
         return value
 
     def _related(
-        self, m2m: models.ManyToManyField, row: Row, label: str
+        self, m2m: models.ManyToManyField, row: Row, label: str, *, kept: dict[Key, int]
     ) -> tuple[list[list[str]], list[models.Model]]:
         pairs = row.get(m2m.name, [])
         size = len(SECTION_BY_MODEL[m2m.related_model].natural_key)
@@ -456,13 +466,14 @@ class _Import:
         ):
             raise PortableError(f"{label}: {m2m.name} must be a list of {size}-part keys.")
         known = self.objects[m2m.related_model]
-        missing = [p for p in pairs if tuple(p) not in known]
+        later = kept if m2m.related_model is m2m.model else {}  # rows of this section
+        missing = [p for p in pairs if tuple(p) not in known and tuple(p) not in later]
         if missing:
             raise PortableError(
                 f"{label}: {m2m.name}: unknown {', '.join('/'.join(p) for p in missing)}."
             )
         unique = sorted({tuple(p) for p in pairs})
-        return [list(p) for p in unique], [known[p] for p in unique]
+        return [list(p) for p in unique], [known[p] for p in unique if p in known]
 
     def _save(self, section: Section, obj: models.Model, row: Row) -> None:
         # save() may set values of its own (auto_now timestamps, a default publication time

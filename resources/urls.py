@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import clinics, feeds, views
+from . import clinics, feeds, personal, plan, views
 
 app_name = "resources"
 
@@ -9,7 +9,9 @@ urlpatterns = [
     path("resources/", views.resource_list, name="list"),
     path("resources/<slug:slug>/", views.resource_detail, name="detail"),
     path("safety/", views.safety, name="safety"),
+    path("find/", personal.self_check, name="self-check"),
     path("about/", views.about, name="about"),
+    path("my-plan/", plan.plan, name="plan"),
     path("for-clinics/", clinics.link_builder, name="clinics"),
     path("for-clinics/handout/", clinics.handout, name="clinics-handout"),
     path("for-clinics/qr.png", clinics.qr_code, {"image_format": "png"}, name="clinics-qr-png"),

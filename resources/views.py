@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Prefetch
 from django.http import (
     Http404,
     HttpRequest,
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from .filters import ResourceFilter, browse, canonical_query, facets
 from .models import BoneSafety, Kind, Resource
+from .personal import Site, attach_warnings, chosen_sites, site_query
 
 
 @require_safe
@@ -71,6 +73,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
                     }
                 )
     query_text = request.GET.get("q", "").strip()
+    sites = chosen_sites(request.GET)
     context = {
         "filterset": filterset,
         "form": filterset.form,
@@ -80,8 +83,14 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         "query_text": query_text if valid else "",
         "page_obj": page,
         "paginator": paginator,
-        "results": page.object_list,
-        "is_filtered": any(request.GET.getlist(name) for name in (*ResourceFilter.FACETS, "q")),
+        "results": attach_warnings(page.object_list, sites),
+        "site_query": site_query(sites),
+        "site_options": [(value, label, value in sites) for value, label in Site.choices],
+        "hide_conflicts": request.GET.get("hide_conflicts") == "1",
+        "is_filtered": any(
+            request.GET.getlist(name)
+            for name in (*ResourceFilter.FACETS, "q", "captions", "site", "hide_conflicts")
+        ),
     }
     # Bad filter values are the visitor's (or a mistyped link's) error: say so with a 400.
     return render(request, "resources/list.html", context, status=200 if valid else 400)
@@ -89,8 +98,18 @@ def resource_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    resource = get_object_or_404(Resource.objects.published().for_listing(), slug=slug)
-    return render(request, "resources/detail.html", {"resource": resource})
+    # Only published translations, so a draft never shows (nor its address).
+    translations = Prefetch(
+        "translations",
+        queryset=Resource.objects.published().only("slug", "language").order_by("language"),
+    )
+    resource = get_object_or_404(
+        Resource.objects.published().for_listing().prefetch_related(translations), slug=slug
+    )
+    sites = chosen_sites(request.GET)
+    attach_warnings([resource], sites)
+    context = {"resource": resource, "site_query": site_query(sites)}
+    return render(request, "resources/detail.html", context)
 
 
 @require_safe

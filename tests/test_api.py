@@ -131,7 +131,8 @@ def test_a_result_carries_what_the_detail_page_shows(client):
         tags={"level": ["gentle"], "stage": ["metastatic"], "type": ["flexibility"]},
     )
     [result] = client.get(LIST).json()["results"]
-    assert result == client.get(detail(resource.slug)).json()
+    # The detail adds only the links to translations (tests/test_resource_translations.py).
+    assert {**result, "translations": []} == client.get(detail(resource.slug)).json()
     assert result["slug"] == resource.slug
     assert result["title"] == "Chair yoga"
     assert result["kind"] == "video"
@@ -471,7 +472,7 @@ def test_detail_and_vocabularies_take_few_queries(client):
     resource = ResourceFactory(tags={"level": ["gentle"], "type": ["balance"]})
     with CaptureQueriesContext(connection) as queries:
         client.get(detail(resource.slug))
-    assert len(queries) <= 2
+    assert len(queries) <= 3  # the resource, its tags, its published translations
     with CaptureQueriesContext(connection) as queries:
         client.get(VOCABULARIES)
     assert len(queries) == 1
@@ -487,7 +488,9 @@ def test_the_openapi_schema_declares_the_browse_parameters(client):
     schema = client.get("/api/v1/openapi.json").json()
     operation = schema["paths"]["/api/v1/resources/"]["get"]
     parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
-    assert list(parameters) == ["level", "stage", "bone", "type", "kind", "lang", "q", "page", "ui"]
+    assert list(parameters) == [
+        *("level", "stage", "bone", "type", "kind", "lang", "captions", "q", "page", "ui")
+    ]
     for name in ("level", "stage", "bone", "type", "kind", "lang"):
         assert parameters[name]["schema"]["type"] == "array"
         assert parameters[name]["required"] is False

@@ -215,7 +215,8 @@ def test_importing_the_same_file_twice_gives_the_same_state(content, tmp_path: P
 
     assert snapshot() == once
     assert "resources: 0 created, 0 updated, 8 unchanged, 0 deleted" in out
-    assert "tags: 0 created, 0 updated, 13 unchanged, 0 deleted" in out
+    # 19 seeded terms (levels, stages, types, movement flags) plus the test's own tag.
+    assert "tags: 0 created, 0 updated, 20 unchanged, 0 deleted" in out
 
 
 def test_export_is_stable_sorted_by_natural_key_and_free_of_database_ids(content, tmp_path):
@@ -623,3 +624,29 @@ def test_a_file_written_before_the_vocabulary_was_translated_keeps_its_english(c
     assert (gentle.name_en, gentle.name_de) == ("Gentle (edited)", None)
     yoga = Tag.objects.get(vocabulary="type", slug="yoga")
     assert (yoga.name_en, yoga.description_en) == ("Yoga", "Slow poses.")
+
+
+def test_captions_transcripts_and_links_between_translations_survive_a_round_trip(
+    content, tmp_path: Path
+):
+    video = Resource.objects.get(slug="video")
+    Resource.objects.filter(pk=video.pk).update(
+        has_captions=True,
+        transcript="Sit tall.\nBreathe out as you stand.",
+        transcript_url="https://example.org/transcript",
+    )
+    video.translations.add(Resource.objects.get(slug="walking"), Resource.objects.get(slug="draft"))
+    before = snapshot()
+    path = tmp_path / "content.json"
+    export(path)
+    wipe()
+
+    import_content(path)
+
+    assert snapshot() == before
+    restored = Resource.objects.get(slug="video")
+    assert restored.has_captions is True
+    assert restored.transcript == "Sit tall.\nBreathe out as you stand."
+    assert restored.transcript_url == "https://example.org/transcript"
+    assert sorted(r.slug for r in restored.translations.all()) == ["draft", "walking"]
+    assert [r.slug for r in Resource.objects.get(slug="walking").translations.all()] == ["video"]

@@ -186,8 +186,9 @@ def test_browse_query_count_does_not_grow_with_results_or_filters(client, settin
 
 def test_browse_form_has_labelled_checkboxes_and_an_apply_button(client):
     html = client.get(BROWSE).content.decode()
-    assert html.count("<fieldset") == 6
-    assert html.count("<legend>") == 6
+    # The six facets, video accessibility, and where the cancer is in the bones.
+    assert html.count("<fieldset") == 8
+    assert html.count("<legend>") == 8
     assert ">Apply</button>" in html
     for input_id in re.findall(r'<input type="checkbox"[^>]* id="([^"]+)"', html):
         assert f'<label for="{input_id}">' in html

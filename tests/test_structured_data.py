@@ -130,7 +130,7 @@ def test_a_title_cannot_break_out_of_the_data_block(client):
     html = page(client, resource.get_absolute_url())
     assert "<script>alert(1)" not in html
     assert "<!-- more" not in html
-    assert len(re.findall(r"<script\b", html)) == 2  # the data block and player.js
+    assert len(re.findall(r"<script\b", html)) == 3  # the data block, plan.js and player.js
     (data,) = json_ld(html)
     assert data["name"] == title
     assert meta(html)["og:title"] == title

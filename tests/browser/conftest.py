@@ -84,10 +84,12 @@ def _seeded_vocabularies(transactional_db: None) -> None:
 
     seed = importlib.import_module("resources.migrations.0002_seed_vocabularies").seed
     translate = importlib.import_module("resources.migrations.0006_translate_vocabularies")
+    flags = importlib.import_module("resources.migrations.0008_seed_movement_flags")
     # English active: on the live model, 0002's English names land in `name_en`.
     with translation.override("en"):
         seed(apps, None)
         translate.translate(apps, None)
+        flags.seed(apps, None)
 
 
 def _whitenoise_serves_static(application: Any) -> Any:
