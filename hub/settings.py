@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "hub.apps.HubConfig",
     "django.contrib.sitemaps",
     "django_filters",
+    "simple_history",  # every change to a resource, with diff and restore (#4)
+    "import_export",  # resources as CSV / XLSX, with a dry run (#4)
     "ninja",  # the API docs page's Swagger UI files, served from our own origin (CSP)
     "resources",
 ]

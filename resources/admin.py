@@ -12,8 +12,10 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from import_export.admin import ImportExportMixin
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     BoneSafety,
@@ -172,7 +174,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
     form = ResourceAdminForm
     list_display = [
         "title",

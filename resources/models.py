@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from simple_history.models import HistoricalRecords
+
 from .text import render_markdown
 
 if TYPE_CHECKING:
@@ -201,6 +203,13 @@ class Resource(models.Model):
         verbose_name=_("organisation"),
     )
     image = models.ImageField(_("image"), upload_to="resources/%Y/", blank=True)
+    # Made once, when the image is uploaded (never in a page request): WebP renditions.
+    image_card = models.ImageField(
+        _("card image"), upload_to="resources/%Y/", blank=True, editable=False, max_length=200
+    )
+    image_detail = models.ImageField(
+        _("detail image"), upload_to="resources/%Y/", blank=True, editable=False, max_length=200
+    )
     image_alt = models.CharField(
         _("image description"),
         max_length=250,
@@ -271,16 +280,33 @@ class Resource(models.Model):
     )
     reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
     next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+    # Who last changed a safety-relevant field: they may not approve that change themselves
+    # (unless they are a site admin).
+    safety_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("safety fields last changed by"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ResourceQuerySet.as_manager()
+    # Every change, with who made it: readable diffs and restore in the admin.
+    history = HistoricalRecords(m2m_fields=[tags], excluded_fields=["updated_at"])
 
     class Meta:
         # Browse page default order; slug breaks ties so pagination is stable.
         ordering = ["title", "slug"]
         verbose_name = _("resource")
         verbose_name_plural = _("resources")
+        permissions = [
+            ("review_resource", _("Can set safety ratings and movement flags, and send back")),
+            ("publish_resource", _("Can approve, publish, unpublish and archive resources")),
+        ]
         indexes = [
             # Every public page filters on the visibility rule first.
             models.Index(fields=["status", "published_at"], name="resource_visibility_idx"),
@@ -520,3 +546,60 @@ class ReferralCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} {self.day}: {self.visits}"
+
+
+class Transition(models.Model):
+    """One step of the editorial workflow (draft → in review → published → archived)."""
+
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("resource")
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # Kept when the account is deleted later.
+    actor_name = models.CharField(_("by (name)"), max_length=200, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("workflow step")
+        verbose_name_plural = _("workflow steps")
+
+    def __str__(self) -> str:
+        return f"{self.resource}: {self.from_status or '-'} → {self.to_status}"
+
+
+class LinkCheck(models.Model):
+    """The last check of one external web address (``manage.py check_links``).
+
+    A link is only *broken* after failing on two different runs, so that one bad minute
+    on someone else's server does not alarm the editors.
+    """
+
+    url = models.URLField(_("web address"), max_length=500, unique=True)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.CharField(_("problem"), max_length=300, blank=True)
+    elapsed_ms = models.PositiveIntegerField(_("response time (ms)"), null=True, blank=True)
+    final_url = models.URLField(_("address after redirects"), max_length=500, blank=True)
+    consecutive_failures = models.PositiveSmallIntegerField(_("failed runs in a row"), default=0)
+    last_failed_run = models.CharField(_("last failing run"), max_length=40, blank=True)
+    is_broken = models.BooleanField(_("broken"), default=False, db_index=True)
+    broken_since = models.DateTimeField(_("broken since"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["url"]
+        verbose_name = _("link check")
+        verbose_name_plural = _("link checks")
+
+    def __str__(self) -> str:
+        return self.url
