@@ -2,31 +2,49 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminFileWidget
-from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.text import format_lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportMixin
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange
+from simple_history.template_utils import HistoricalRecordContextHelper
 
+from . import workflow
+from .admin_links import LinkStatusAdminMixin, LinkStatusFilter
+from .images import ResourceImageField, clean_resource_image
+from .importing import ResourceImportExportMixin
 from .models import (
     BoneSafety,
     Organisation,
     Partner,
     ReferralCount,
     Resource,
-    Status,
     Tag,
+    Transition,
     Vocabulary,
 )
+from .preview import MarkdownPreviewTextarea
+from .readability import for_editors as readability_for_editors
+from .review import REVIEW_LISTS
+from .review import condition as review_condition
+from .roles import can_review, is_site_admin
+from .workflow import WorkflowError
 
 admin.site.site_header = _("Physical Activity Resource Hub: editors")
 admin.site.site_title = _("Resource Hub admin")
@@ -58,6 +76,20 @@ def _vocabulary_field(vocabulary: Vocabulary) -> str:
     return f"tags_{vocabulary.value}"
 
 
+# Only clinical reviewers may change these; editors see them read-only and a crafted POST
+# cannot change them (ResourceAdmin.save_model puts the stored values back).
+REVIEWER_MODEL_FIELDS = [
+    "bone_metastasis_safety",
+    "rating_is_provisional",
+    "reviewed_by",
+    "reviewed_on",
+    "next_review_due",
+]
+REVIEWER_FIELDS = [*REVIEWER_MODEL_FIELDS, _vocabulary_field(Vocabulary.MOVEMENT_FLAG)]
+# Changed only by the workflow steps (buttons and actions), except by site admins.
+WORKFLOW_FIELDS = ["status", "published_at"]
+
+
 def _tag_choice_field(vocabulary: Vocabulary) -> forms.ModelMultipleChoiceField:
     return forms.ModelMultipleChoiceField(
         queryset=Tag.objects.filter(vocabulary=vocabulary),
@@ -86,17 +118,31 @@ class ResourceAdminForm(forms.ModelForm):
             "review_notes", "status", "published_at",
             "has_captions", "transcript", "transcript_url", "translations",
         ]  # fmt: skip
+        # Size, format and pixel checks before Django's own Pillow check (resources/images.py).
+        field_classes = {"image": ResourceImageField}
         # Django's file widget sits in a fieldset whose legend does not label the input.
-        widgets = {"image": AdminFileWidget(attrs={"aria-label": _("Image")})}
+        widgets = {
+            "image": AdminFileWidget(attrs={"aria-label": _("Image")}),
+            # A live preview of the guide, through the same sanitiser as the public page.
+            "body": MarkdownPreviewTextarea(),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            current = list(self.instance.tags.all())
+            # Restoring an old version (history view): that version's tags, else today's.
+            restore = getattr(self.instance, "_restore_tag_ids", None)
+            current = list(
+                self.instance.tags.all() if restore is None else Tag.objects.filter(pk__in=restore)
+            )
             for vocabulary in Vocabulary:
                 self.initial[_vocabulary_field(vocabulary)] = [
                     tag.pk for tag in current if tag.vocabulary == vocabulary
                 ]
+
+    def clean_image(self) -> object:
+        """A new upload is re-encoded under a generated name, with its renditions."""
+        return clean_resource_image(self.instance, self.cleaned_data.get("image"))
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -125,13 +171,43 @@ class ResourceAdminForm(forms.ModelForm):
 
     def _save_m2m(self) -> None:
         super()._save_m2m()
-        self.instance.tags.set(
-            [
-                tag
-                for vocabulary in Vocabulary
-                for tag in self.cleaned_data[_vocabulary_field(vocabulary)]
-            ]
-        )
+        # A vocabulary left out of the form (movement flags, for editors) keeps its tags.
+        kept = [
+            tag
+            for tag in self.instance.tags.all()
+            if _vocabulary_field(Vocabulary(tag.vocabulary)) not in self.fields
+        ]
+        chosen = [
+            tag
+            for vocabulary in Vocabulary
+            if _vocabulary_field(vocabulary) in self.fields
+            for tag in self.cleaned_data[_vocabulary_field(vocabulary)]
+        ]
+        self.instance.tags.set(kept + chosen)
+
+    def safety_changes(self, before: Resource | None) -> list[str]:
+        """Names of the safety-relevant fields and vocabularies this save changes."""
+        if before is None:
+            return []
+        changed = [
+            str(Resource._meta.get_field(name).verbose_name)
+            for name in workflow.SAFETY_FIELDS
+            if _comparable(getattr(self.instance, name)) != _comparable(getattr(before, name))
+        ]
+        tags_before = list(before.tags.all())
+        for vocabulary in map(Vocabulary, workflow.SAFETY_VOCABULARIES):
+            name = _vocabulary_field(vocabulary)
+            if name not in self.fields:
+                continue
+            old = {tag.pk for tag in tags_before if tag.vocabulary == vocabulary}
+            if old != {tag.pk for tag in self.cleaned_data[name]}:
+                changed.append(str(vocabulary.label))
+        return changed
+
+
+def _comparable(value: object) -> object:
+    """Browsers send text areas with CRLF line ends: not a change of content."""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 def _tag_filter(vocabulary: Vocabulary) -> type[admin.SimpleListFilter]:
@@ -154,27 +230,22 @@ def _tag_filter(vocabulary: Vocabulary) -> type[admin.SimpleListFilter]:
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
+    """The review lists of the admin index, as a filter (one definition: resources/review.py)."""
+
     title = _("review")
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
-        return [
-            ("overdue", _("Review overdue")),
-            ("never", _("Not clinically reviewed")),
-        ]
+        return [(key, review_list.label) for key, review_list in REVIEW_LISTS.items()]
 
     def queryset(self, request, queryset):
-        from django.utils import timezone
-
-        if self.value() == "overdue":
-            return queryset.filter(next_review_due__lt=timezone.localdate())
-        if self.value() == "never":
-            return queryset.filter(Q(reviewed_on__isnull=True) | Q(rating_is_provisional=True))
+        if self.value() in REVIEW_LISTS:
+            return queryset.filter(review_condition(self.value()))
         return queryset
 
 
 @admin.register(Resource)
-class ResourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHistoryAdmin):
     form = ResourceAdminForm
     list_display = [
         "title",
@@ -184,6 +255,7 @@ class ResourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
         "language",
         "organisation",
         "next_review_due",
+        "link_status",
     ]
     list_display_links = ["title"]
     list_filter = [
@@ -194,6 +266,7 @@ class ResourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
         *(_tag_filter(v) for v in Vocabulary),
         "rating_is_provisional",
         ReviewDueFilter,
+        LinkStatusFilter,
         ("organisation", admin.RelatedOnlyFieldListFilter),
     ]
     list_select_related = ["organisation"]
@@ -203,8 +276,16 @@ class ResourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
     # so that field keeps Django's plain, labelled multiple select.
     autocomplete_fields = ["organisation"]
     date_hierarchy = "published_at"
-    readonly_fields = ["video_provider", "video_id", "created_at", "updated_at"]
-    actions = ["publish_selected", "unpublish_selected"]
+    readonly_fields = ["video_provider", "video_id", "readability", "created_at", "updated_at"]
+    actions = [
+        "submit_selected",
+        "approve_selected",
+        "unpublish_selected",
+        "archive_selected",
+        "add_tags_selected",
+    ]
+    # The history list without inline styles (CSP), with the status and readable tag changes.
+    object_history_list_template = "admin/resources/resource/object_history_list.html"
     fieldsets = [
         (None, {"fields": ["kind", "title", "slug", "summary", "organisation", "language"]}),
         (
@@ -215,6 +296,7 @@ class ResourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
                     "video_provider",
                     "video_id",
                     "body",
+                    "readability",
                     "duration_minutes",
                     "image",
                     "image_alt",
@@ -262,53 +344,393 @@ class ResourceAdmin(ImportExportMixin, SimpleHistoryAdmin):
             return format_lazy("{} ({})", label, _("proposed, not clinically reviewed"))
         return label
 
-    @admin.action(description=_("Publish selected resources"), permissions=["change"])
-    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        published, refused = [], []
-        for resource in queryset:
-            if resource.status == Status.PUBLISHED:
-                continue
-            try:
-                resource.publish()
-            except ValidationError as error:
-                reasons = " ".join(
-                    message for messages_ in error.message_dict.values() for message in messages_
-                )
-                refused.append(f"“{resource.title}”: {reasons}")
-            else:
-                published.append(resource)
-        if published:
+    @admin.display(description=_("Readability"))
+    def readability(self, obj: Resource) -> str:
+        """Advisory score of the saved text, per language (resources/readability.py)."""
+        return readability_for_editors(obj.body, obj.summary, obj.language)
+
+    # --- Roles: who may change which field (enforced on save, not only hidden) -----------
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Resource | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_review(request.user):
+            fields += REVIEWER_FIELDS
+        if not _is_site_admin(request):
+            fields += WORKFLOW_FIELDS
+        return fields
+
+    @admin.display(description=Vocabulary.MOVEMENT_FLAG.label)
+    def tags_flag(self, obj: Resource | None) -> str:
+        """Read-only movement flags, for editors (a reviewer gets the checkboxes)."""
+        if obj is None or obj.pk is None:
+            return "-"
+        return ", ".join(str(tag.name) for tag in obj.flags) or "-"
+
+    def get_form(self, request: HttpRequest, obj: Resource | None = None, change=False, **kwargs):
+        version = getattr(request, "_hub_restoring_version", None)
+        if obj is not None and version is not None:
+            record = Resource.history.filter(id=obj.pk, history_id=version).first()
+            if record is None:
+                raise Http404
+            current = Resource.objects.filter(pk=obj.pk).first()
+            if current is None:  # deleted: restoring deleted resources is not offered
+                raise Http404
+            obj._restore_tag_ids = list(record.tags.values_list("tag_id", flat=True))
+            self._keep_what_the_user_may_not_change(request, obj, current)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    @staticmethod
+    def _current(obj: Resource) -> Resource:
+        return Resource.objects.prefetch_related("tags").get(pk=obj.pk)
+
+    def _keep_what_the_user_may_not_change(
+        self, request: HttpRequest, obj: Resource, before: Resource | None
+    ) -> None:
+        """Put back every field this user may not change, whatever the POST or old version says.
+
+        The form already leaves them out; this also covers restoring an old version, whose
+        ratings and status would otherwise come back with it.
+        """
+        protected = ["safety_edited_by"]
+        if not can_review(request.user):
+            protected += REVIEWER_MODEL_FIELDS
+        if not _is_site_admin(request):
+            protected += WORKFLOW_FIELDS
+        source = before if before is not None else Resource()
+        for name in protected:
+            attname = Resource._meta.get_field(name).attname
+            setattr(obj, attname, getattr(source, attname))
+
+    def save_model(
+        self, request: HttpRequest, obj: Resource, form: ResourceAdminForm, change: bool
+    ) -> None:
+        before = self._current(obj) if change and obj.pk else None
+        self._keep_what_the_user_may_not_change(request, obj, before)
+        from_status = before.status if before is not None else obj.status
+        comment = None
+        if before is None:
+            # The author of new content may not approve it alone either.
+            obj.safety_edited_by = request.user
+        elif changed := form.safety_changes(before):
+            comment = workflow.note_safety_change(obj, request.user, changed)
+        went_back_to_review = comment is not None
+        super().save_model(request, obj, form, change)
+        if comment is None and before is not None and obj.status != before.status:
+            # Only site admins have the status select; their steps are logged too.
+            comment = "Status changed in the form by a site admin"
+        if comment is not None:
+            workflow.record_transition(obj, request.user, from_status, comment)
+        if went_back_to_review:
             self.message_user(
                 request,
-                ngettext(
-                    "Published %(count)d resource.",
-                    "Published %(count)d resources.",
-                    len(published),
-                )
-                % {"count": len(published)},
-                messages.SUCCESS,
+                _(
+                    "You changed safety-relevant content of a published resource. It has left "
+                    "the public site and is back in review until a clinical reviewer approves it."
+                ),
+                messages.WARNING,
             )
-        for reason in refused:
-            self.message_user(request, format_lazy(_("Not published: {}"), reason), messages.ERROR)
 
-    @admin.action(description=_("Unpublish selected resources"), permissions=["change"])
-    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        count = 0
-        for resource in queryset.filter(status=Status.PUBLISHED):
-            resource.status = Status.DRAFT
-            resource.published_at = None
-            resource.save(update_fields=["status", "published_at", "updated_at"])
-            count += 1
-        self.message_user(
-            request,
-            ngettext(
-                "Unpublished %(count)d resource: it is no longer on the public site.",
-                "Unpublished %(count)d resources: they are no longer on the public site.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
+    def history_form_view(self, request: HttpRequest, object_id, version_id, extra_context=None):
+        """Restore ("revert") an old version through the same form and the same rules."""
+        request._hub_restoring_version = version_id
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return _ReadableHistory(self.model, historical_record)
+
+    # --- Workflow buttons on the change form ---------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/workflow/<slug:step>/",
+                self.admin_site.admin_view(self.workflow_view),
+                name="{}_{}_workflow".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        resource = self.get_object(request, unquote(object_id))
+        extra = dict(extra_context or {})
+        if resource is not None:
+            extra["workflow_steps"] = workflow.available_steps(resource, request.user)
+            extra["transitions"] = resource.transitions.all()[:20]
+        return super().change_view(request, object_id, form_url, extra)
+
+    def workflow_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
+        """One page per step: a comment (required to send back), then the step itself."""
+        resource = self.get_object(request, unquote(object_id))
+        if resource is None or step not in workflow.STEPS:
+            raise Http404
+        if not self.has_view_or_change_permission(request, resource):
+            raise PermissionDenied
+        definition = workflow.STEPS[step]
+        form = WorkflowStepForm(
+            request.POST if request.method == "POST" else None,
+            comment_required=definition.comment_required,
+            asks_review_date=step == "approve",
         )
+        if request.method == "POST" and form.is_valid():
+            try:
+                definition.run(resource, request.user, **form.step_arguments())
+            except WorkflowError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(
+                    request,
+                    format_lazy(
+                        _("“{title}”: {step}. Now: {status}."),
+                        title=resource.title,
+                        step=definition.label,
+                        status=resource.get_status_display(),
+                    ),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:resources_resource_change", args=[resource.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": format_lazy("{}: {}", definition.label, resource.title),
+            "opts": self.opts,
+            "original": resource,
+            "step": definition,
+            "form": form,
+            "allowed": definition.allowed(request.user),
+        }
+        status = 200 if definition.allowed(request.user) else 403
+        return TemplateResponse(
+            request, "admin/resources/resource/workflow_step.html", context, status=status
+        )
+
+    # --- Bulk actions: the same steps, the same checks, each refusal named ---------------
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("resources.publish_resource")
+
+    def _bulk(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Resource],
+        run: Callable[[Resource, object], object],
+        done_message: Callable[[int], str],
+    ) -> None:
+        done, refused = 0, []
+        for resource in queryset.select_related(None).order_by("title", "pk"):
+            try:
+                run(resource, request.user)
+            except WorkflowError as error:
+                refused.append(
+                    format_lazy(_("Not changed: “{title}”: {why}"), title=resource.title, why=error)
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done), messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
+
+    @admin.action(description=_("Submit selected resources for review"), permissions=["change"])
+    def submit_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        self._bulk(
+            request,
+            queryset,
+            workflow.submit,
+            lambda n: (
+                ngettext(
+                    "Submitted %(count)d resource for review.",
+                    "Submitted %(count)d resources for review.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Approve and publish selected resources"), permissions=["publish"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        self._bulk(
+            request,
+            queryset,
+            workflow.approve,
+            lambda n: (
+                ngettext(
+                    "Approved and published %(count)d resource.",
+                    "Approved and published %(count)d resources.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Unpublish selected resources"), permissions=["publish"])
+    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        self._bulk(
+            request,
+            queryset,
+            workflow.unpublish,
+            lambda n: (
+                ngettext(
+                    "Unpublished %(count)d resource: it is no longer on the public site.",
+                    "Unpublished %(count)d resources: they are no longer on the public site.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Archive selected resources"), permissions=["publish"])
+    def archive_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        self._bulk(
+            request,
+            queryset,
+            workflow.archive,
+            lambda n: (
+                ngettext(
+                    "Archived %(count)d resource.",
+                    "Archived %(count)d resources.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(
+        description=_("Add fitness levels or exercise types to selected resources"),
+        permissions=["change"],
+    )
+    def add_tags_selected(
+        self, request: HttpRequest, queryset: QuerySet[Resource]
+    ) -> HttpResponse | None:
+        """An intermediate page with checkboxes; adds the chosen tags, removes none."""
+        form = AddTagsForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            chosen = [*form.cleaned_data["levels"], *form.cleaned_data["types"]]
+            to_review = []
+            for resource in queryset.prefetch_related("tags"):
+                try:
+                    if workflow.add_tags(resource, request.user, chosen) is not None:
+                        to_review.append(resource.title)
+                except WorkflowError as error:
+                    self.message_user(request, error.message, messages.ERROR)
+                    return None
+            self.message_user(request, _("The chosen tags were added."), messages.SUCCESS)
+            if to_review:
+                self.message_user(
+                    request,
+                    format_lazy(
+                        _(
+                            "A fitness level is safety-relevant, so these published resources "
+                            "left the public site and are back in review: {titles}"
+                        ),
+                        titles=", ".join(sorted(to_review)),
+                    ),
+                    messages.WARNING,
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Add fitness levels or exercise types"),
+            "opts": self.opts,
+            "form": form,
+            "resources": queryset.order_by("title"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/resources/resource/add_tags.html", context)
+
+
+def _is_site_admin(request: HttpRequest) -> bool:
+    """Asked several times per page: one query per request."""
+    if not hasattr(request, "_hub_site_admin"):
+        request._hub_site_admin = is_site_admin(request.user)
+    return request._hub_site_admin
+
+
+class WorkflowStepForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Kept with the resource's workflow steps, visible to editors and reviewers."),
+    )
+    next_review_due = forms.DateField(
+        label=_("Next review due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("When a clinician should look at it again. Empty: the usual review cycle."),
+    )
+
+    def __init__(self, *args, comment_required: bool, asks_review_date: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].required = comment_required
+        if comment_required:
+            self.fields["comment"].error_messages["required"] = _(
+                "Say what the editor should change."
+            )
+        if asks_review_date:
+            self.fields["next_review_due"].initial = workflow.default_next_review()
+        else:
+            del self.fields["next_review_due"]
+
+    def clean_next_review_due(self):
+        due = self.cleaned_data["next_review_due"]
+        if due is not None and due <= workflow.timezone.localdate():
+            raise forms.ValidationError(_("The next review must be after today."))
+        return due
+
+    def step_arguments(self) -> dict[str, object]:
+        arguments: dict[str, object] = {"comment": self.cleaned_data["comment"]}
+        if "next_review_due" in self.fields:
+            arguments["next_review_due"] = self.cleaned_data["next_review_due"]
+        return arguments
+
+
+class AddTagsForm(forms.Form):
+    levels = _tag_choice_field(Vocabulary.FITNESS_LEVEL)
+    types = _tag_choice_field(Vocabulary.EXERCISE_TYPE)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("levels") and not cleaned.get("types"):
+            raise forms.ValidationError(_("Choose at least one fitness level or exercise type."))
+        return cleaned
+
+
+class _ReadableHistory(HistoricalRecordContextHelper):
+    """Tag changes in the history as "removed → added" names, not two long lists."""
+
+    def format_delta_change(self, change: ModelChange) -> ModelChange:
+        if change.field != "tags":
+            return super().format_delta_change(change)
+        old = {str(row["tag"]) for row in change.old}
+        new = {str(row["tag"]) for row in change.new}
+        return dataclasses.replace(
+            change,
+            field=capfirst(_("tags (removed → added)")),
+            old="; ".join(sorted(old - new)) or "-",
+            new="; ".join(sorted(new - old)) or "-",
+        )
+
+
+@admin.register(Transition)
+class TransitionAdmin(admin.ModelAdmin):
+    """The latest workflow steps of every resource, read-only: the log cannot be edited."""
+
+    list_display = ["created_at", "resource", "from_status", "to_status", "actor_name", "comment"]
+    list_filter = ["to_status"]
+    list_select_related = ["resource"]
+    search_fields = ["resource__title", "actor_name", "comment"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(Partner)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group, User
 from django.test import Client
 
 
@@ -13,6 +15,16 @@ from django.test import Client
 def _media_root(settings, tmp_path: Path) -> None:
     """Uploaded files go to a temporary folder, never the developer's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: the database is rolled back after a test, the
+    cache is not, and a page cached by one test would otherwise be served to the next."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -48,31 +60,66 @@ def _force_login_includes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
-EDITOR_PERMISSIONS = [
-    ("resources", "add_resource"),
-    ("resources", "change_resource"),
-    ("resources", "view_resource"),
-    ("resources", "view_organisation"),
-    ("resources", "view_tag"),
-]
+def _member_of(role: str, username: str, **names: str) -> User:
+    """A staff account in one of the roles of migration 0010 (issue #4)."""
+    group = Group.objects.filter(name=role).first()
+    if group is None:  # a transactional (browser) test emptied the tables: seed them again
+        migration = importlib.import_module("resources.migrations.0010_roles")
+        migration.create_roles(django_apps, None)
+        group = Group.objects.get(name=role)
+    user = User.objects.create_user(
+        username, f"{username}@example.org", f"a long {username} password", is_staff=True, **names
+    )
+    user.groups.add(group)
+    return user
+
+
+def _logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture
 def editor_user(db) -> User:
-    """A member of charity staff: admin access to resources, not a superuser."""
-    user = User.objects.create_user(
-        "editor", "editor@example.org", "a long editor password", is_staff=True
-    )
-    for app_label, codename in EDITOR_PERMISSIONS:
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    return user
+    """A member of charity staff in the Editor group: edits, never rates or publishes."""
+    return _member_of("Editor", "editor")
 
 
 @pytest.fixture
 def editor(editor_user: User) -> Client:
     """A test client logged in to the admin as an editor."""
-    client = Client()
-    client.force_login(editor_user)
-    return client
+    return _logged_in(editor_user)
+
+
+@pytest.fixture
+def reviewer_user(db) -> User:
+    """A clinical reviewer: rates safety, approves, publishes, sends back."""
+    return _member_of("Clinical reviewer", "reviewer", first_name="Anna", last_name="Jansen")
+
+
+@pytest.fixture
+def reviewer(reviewer_user: User) -> Client:
+    return _logged_in(reviewer_user)
+
+
+@pytest.fixture
+def second_reviewer_user(db) -> User:
+    """Another clinician, to approve what the first one changed (four eyes)."""
+    return _member_of("Clinical reviewer", "reviewer2", first_name="Ben", last_name="Okafor")
+
+
+@pytest.fixture
+def second_reviewer(second_reviewer_user: User) -> Client:
+    return _logged_in(second_reviewer_user)
+
+
+@pytest.fixture
+def site_admin_user(db) -> User:
+    """A member of "Site admin" (not a superuser): everything, users included."""
+    return _member_of("Site admin", "siteadmin")
+
+
+@pytest.fixture
+def site_admin(site_admin_user: User) -> Client:
+    return _logged_in(site_admin_user)

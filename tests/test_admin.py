@@ -14,7 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from resources.models import Organisation, Partner, ReferralCount, Resource, Status, Tag
+from resources.models import (
+    LinkCheck,
+    Organisation,
+    Partner,
+    ReferralCount,
+    Resource,
+    Status,
+    Tag,
+    Transition,
+)
 
 from .factories import ResourceFactory
 
@@ -30,10 +39,12 @@ def _admin_url(model: type[Model], view: str, *args: object) -> str:
 @pytest.fixture
 def one_of_each(admin_user: User) -> None:
     """At least one row of every registered model, for its change page."""
-    ResourceFactory(tags={"level": ["gentle"], "type": ["balance"]})
+    resource = ResourceFactory(tags={"level": ["gentle"], "type": ["balance"]})
+    Transition.objects.create(resource=resource, to_status=Status.PUBLISHED, actor=admin_user)
     Group.objects.create(name="Clinical reviewers")
     partner = Partner.objects.create(name="St Elsewhere", slug="st-elsewhere")
     ReferralCount.objects.create(partner=partner, day=timezone.localdate(), visits=3)
+    LinkCheck.objects.create(url="https://example.org/", status_code=404, consecutive_failures=2)
 
 
 # Like djangoproject.com's guard test: a new admin that cannot even render is caught here.
@@ -109,41 +120,33 @@ def _add_form(organisation: Organisation, **overrides: object) -> dict[str, obje
     return data
 
 
-def test_editor_cannot_publish_a_resource_without_a_safety_rating(editor: Client, organisation):
-    response = editor.post(_admin_url(Resource, "add"), _add_form(organisation))
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "cannot be published until a clinical reviewer has given it a" in page
-    assert "bone-metastasis safety rating" in page
-    assert not Resource.objects.exists()
-
-
-def test_editor_publishes_a_reviewed_resource_and_the_public_sees_it(
+def test_editor_cannot_publish_or_rate_a_new_resource_even_with_a_crafted_post(
     editor: Client, client: Client, organisation
 ):
-    reviewed_on = timezone.localdate() - timedelta(days=2)
+    # Status and rating are not in the editor's form (roles, #4); a hand-made POST that
+    # sends them anyway saves a plain, unrated draft.
     response = editor.post(
         _admin_url(Resource, "add"),
         _add_form(
             organisation,
             bone_metastasis_safety="suitable",
             reviewed_by="A. Jansen, physiotherapist",
-            reviewed_on=reviewed_on.isoformat(),
+            reviewed_on=(timezone.localdate() - timedelta(days=2)).isoformat(),
         ),
     )
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert response.status_code == 302
     resource = Resource.objects.get(slug="seated-strength-for-beginners")
-    assert resource.status == Status.PUBLISHED
-    assert resource.published_at is not None
+    assert resource.status == Status.DRAFT
+    assert resource.bone_metastasis_safety == "not-reviewed"
+    assert resource.reviewed_by == ""
+    assert resource.reviewed_on is None
     assert {tag.slug for tag in resource.tags.all()} == {
         "bed-or-chair",
         "gentle",
         "metastatic",
         "strength",
     }
-    public = client.get("/en/resources/seated-strength-for-beginners/")
-    assert public.status_code == 200
-    assert "Seated strength for beginners" in public.content.decode()
+    assert client.get("/en/resources/seated-strength-for-beginners/").status_code == 404
 
 
 def test_change_form_shows_the_current_tags_ticked(editor: Client):
@@ -165,26 +168,28 @@ def _run_action(client: Client, action: str, *resources: Resource):
     )
 
 
-def test_publish_action_refuses_an_unreviewed_resource_and_names_it(editor: Client):
-    unreviewed = ResourceFactory(unreviewed=True, title="Chair yoga, not yet checked")
-    reviewed = ResourceFactory(draft=True, title="Supported balance")
+def test_approve_action_refuses_an_unreviewed_resource_and_names_it(reviewer: Client):
+    unreviewed = ResourceFactory(
+        unreviewed=True, status=Status.IN_REVIEW, title="Chair yoga, not yet checked"
+    )
+    reviewed = ResourceFactory(in_review=True, title="Supported balance")
 
-    response = _run_action(editor, "publish_selected", unreviewed, reviewed)
+    response = _run_action(reviewer, "approve_selected", unreviewed, reviewed)
 
     errors = [str(m) for m in response.context["messages"] if m.level == messages.ERROR]
     assert len(errors) == 1
     assert "Chair yoga, not yet checked" in errors[0]
     assert "clinical reviewer" in errors[0]
     unreviewed.refresh_from_db()
-    assert unreviewed.status == Status.DRAFT
+    assert unreviewed.status == Status.IN_REVIEW
     assert list(Resource.objects.published()) == [reviewed]
 
 
-def test_unpublish_action_takes_a_resource_off_the_public_site(editor: Client, client: Client):
+def test_unpublish_action_takes_a_resource_off_the_public_site(reviewer: Client, client: Client):
     resource = ResourceFactory()
     assert client.get(resource.get_absolute_url()).status_code == 200
 
-    _run_action(editor, "unpublish_selected", resource)
+    _run_action(reviewer, "unpublish_selected", resource)
 
     resource.refresh_from_db()
     assert resource.status != Status.PUBLISHED
