@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import clinics, feeds, personal, plan, views
+from . import clinics, feeds, personal, plan, preview, views
 
 app_name = "resources"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("for-clinics/qr.svg", clinics.qr_code, {"image_format": "svg"}, name="clinics-qr-svg"),
     path("feeds/rss/", feeds.rss_feed, name="feed-rss"),
     path("feeds/atom/", feeds.atom_feed, name="feed-atom"),
+    # Staff only, never cached or indexed (robots.txt disallows /*/preview/).
+    path("preview/<int:pk>/", preview.resource_preview, name="preview"),
+    path("preview/markdown/", preview.markdown_preview, name="preview-markdown"),
 ]

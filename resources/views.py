@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -96,20 +98,27 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     return render(request, "resources/list.html", context, status=200 if valid else 400)
 
 
-@require_safe
-def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def for_detail_page(resources: QuerySet[Resource]) -> QuerySet[Resource]:
+    """What the detail page shows of a resource; the staff preview (preview.py) reads it too."""
     # Only published translations, so a draft never shows (nor its address).
     translations = Prefetch(
         "translations",
         queryset=Resource.objects.published().only("slug", "language").order_by("language"),
     )
-    resource = get_object_or_404(
-        Resource.objects.published().for_listing().prefetch_related(translations), slug=slug
-    )
+    return resources.for_listing().prefetch_related(translations)
+
+
+def detail_context(request: HttpRequest, resource: Resource) -> dict[str, Any]:
+    """The detail template's context, shared with the staff preview so both pages match."""
     sites = chosen_sites(request.GET)
     attach_warnings([resource], sites)
-    context = {"resource": resource, "site_query": site_query(sites)}
-    return render(request, "resources/detail.html", context)
+    return {"resource": resource, "site_query": site_query(sites)}
+
+
+@require_safe
+def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    resource = get_object_or_404(for_detail_page(Resource.objects.published()), slug=slug)
+    return render(request, "resources/detail.html", detail_context(request, resource))
 
 
 @require_safe
