@@ -1,40 +1,54 @@
-"""Guide bodies: Markdown written by editors, rendered to sanitised HTML."""
+"""Guide bodies: Markdown written by editors, rendered to sanitised HTML.
+
+`render_markdown` is the only way a body becomes HTML: the public detail page
+(`Resource.body_html`) and the editors' live preview both call it; the API, feeds, widget and
+portable export carry the summary or the Markdown source, never rendered HTML.
+
+The allow-list is deliberately narrow: what a written exercise guide needs, nothing that runs
+code, loads something or changes the page's look.
+
+- No ``<img>``: a picture in a body would load from any host (tracking patients, and refused
+  by the CSP anyway), skip the upload checks and renditions, and have no required alt text.
+  A resource's picture is its image field.
+- No ``style``, ``class``, ``id`` or event-handler attributes, no ``<iframe>``, ``<form>``,
+  ``<svg>`` or ``<table>`` (Markdown here makes no tables; raw HTML is not a way in).
+- Links: ``https:`` and ``mailto:`` only (and addresses on this site), each with
+  ``rel="noopener noreferrer"``. ``javascript:``, ``data:`` and ``http:`` links lose their
+  ``href``, however they are spelled or encoded.
+"""
 
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "strong",
-    "em",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "a",
-    "hr",
-    "code",
-    "pre",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "h2",
+        "h3",
+        "h4",
+        "strong",
+        "em",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "a",
+        "code",
+        "pre",
+    }
+)
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+URL_SCHEMES = frozenset({"https", "mailto"})
+LINK_REL = "noopener noreferrer"
 
 
 def render_markdown(text: str) -> SafeString:
     """Markdown to HTML with every tag and attribute outside the allow-list removed.
 
-    Headings start at <h2>: the page's title is its only <h1>.
+    Headings start at <h2>: the page's title is its only <h1>. The content of <script> and
+    <style> is dropped with the tag (nh3's default), not shown as text.
     """
     html = markdown.markdown(
         text,
@@ -45,9 +59,9 @@ def render_markdown(text: str) -> SafeString:
     return mark_safe(  # noqa: S308 - nh3 has removed everything not allow-listed
         nh3.clean(
             html,
-            tags=ALLOWED_TAGS,
+            tags=set(ALLOWED_TAGS),
             attributes=ALLOWED_ATTRIBUTES,
-            url_schemes={"https", "http", "mailto"},
-            link_rel="noopener noreferrer nofollow",
+            url_schemes=set(URL_SCHEMES),
+            link_rel=LINK_REL,
         )
     )
