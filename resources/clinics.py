@@ -18,7 +18,7 @@ from typing import Any, Literal
 import segno
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -33,6 +33,9 @@ from .models import Partner, Resource
 
 # Six QR codes with their titles and addresses still fit on one printed A4 page.
 MAX_RESOURCES = 6
+# The individual-resource picker lists at most this many titles (a bounded query however large
+# the hub grows); a title search narrows it.
+PICKER_SIZE = 60
 # How many titles a handout for a filter set lists before "and N more".
 HANDOUT_TITLES = 10
 # The widget's frame, as partners paste it into their pages.
@@ -250,19 +253,39 @@ def _handout_params(link_request: LinkRequest, links: list[Link]) -> str:
     return _join(params, clinic)
 
 
+def _picker(request: HttpRequest) -> dict[str, Any]:
+    """The checkboxes for individual resources: the first PICKER_SIZE titles (or those matching
+    the "find" box), plus any already chosen. Two bounded queries, never the whole catalogue."""
+    chosen = request.GET.getlist("resource")[: MAX_RESOURCES + 1]
+    find = request.GET.get("find", "").strip()[:100]
+    published = Resource.objects.published().only("slug", "title", "language", "kind")
+    matching = published.filter(title__icontains=find) if find else published
+    choices = list(
+        published.filter(
+            Q(pk__in=matching.order_by("title", "slug")[:PICKER_SIZE].values("pk"))
+            | Q(slug__in=chosen)
+        ).order_by("title", "slug")
+    )
+    return {
+        "resource_choices": choices,
+        "chosen_resources": set(chosen),
+        "picker_find": find,
+        "picker_more": len(choices) >= PICKER_SIZE,
+    }
+
+
 def _builder_page(request: HttpRequest, link_request: LinkRequest) -> HttpResponse:
     submitted = bool(request.GET)
-    built = submitted and link_request.is_valid
+    # "Find" only narrows the picker: nothing is built (or refused) yet.
+    finding = request.GET.get("picker") == "find"
+    built = submitted and link_request.is_valid and not finding
     context: dict[str, Any] = {
         "form": link_request.form,
         "filter_errors": link_request.filterset.form.errors,
         "facets": facets(link_request.filterset, None),
-        "resource_choices": Resource.objects.published()
-        .only("slug", "title", "language", "kind")
-        .order_by("title", "slug"),
-        "chosen_resources": set(request.GET.getlist("resource")),
+        **_picker(request),
         "max_resources": MAX_RESOURCES,
-        "problems": link_request.problems() if submitted else [],
+        "problems": link_request.problems() if submitted and not finding else [],
         "built": built,
     }
     if built:
@@ -275,7 +298,7 @@ def _builder_page(request: HttpRequest, link_request: LinkRequest) -> HttpRespon
             if link_request.resources
             else embed_snippet(request, link_request.query),
         }
-    status = 400 if submitted and not link_request.is_valid else 200
+    status = 400 if submitted and not finding and not link_request.is_valid else 200
     return render(request, "resources/clinics.html", context, status=status)
 
 

@@ -8,16 +8,48 @@ alternates (`{% page_links %}` in templatetags/hub.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import overload
 
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import sitemap as sitemap_view
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from .models import Resource
+
+
+class _PerLanguage(Sequence[tuple[Resource, str]]):
+    """(resource, language) pairs for the sitemap's paginator, read one page at a time.
+
+    Django's i18n sitemap builds every pair in memory before it paginates, which reads every
+    published resource; this slices the queryset instead, so a page costs one COUNT and one
+    bounded SELECT however large the catalogue (issue #7: no unbounded query).
+    """
+
+    def __init__(self, resources: QuerySet[Resource], languages: list[str]) -> None:
+        self.resources = resources
+        self.languages = languages
+
+    def __len__(self) -> int:
+        return self.resources.count() * len(self.languages)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Resource, str]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[Resource, str]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[Resource, str] | list[tuple[Resource, str]]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        per = len(self.languages)
+        start, stop = index.start or 0, index.stop
+        first, last = start // per, -(-stop // per)
+        pairs = [(r, code) for r in self.resources[first:last] for code in self.languages]
+        return pairs[start - first * per : stop - first * per]
 
 
 class ResourceSitemap(Sitemap):
@@ -30,6 +62,10 @@ class ResourceSitemap(Sitemap):
 
     def items(self) -> QuerySet[Resource]:
         return Resource.objects.published().only("slug", "updated_at").order_by("slug")
+
+    @property
+    def paginator(self) -> Paginator:
+        return Paginator(_PerLanguage(self.items(), self._languages()), self.limit)
 
     def lastmod(self, item: Resource) -> datetime:
         return item.updated_at

@@ -7,6 +7,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 
+import factory
 import pytest
 import segno
 import zxingcpp
@@ -16,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext, ngettext
 from PIL import Image
 
+from resources.clinics import PICKER_SIZE
 from resources.models import BoneSafety, Partner, Status
 
 from .factories import ResourceFactory
@@ -177,6 +179,32 @@ def test_unpublished_resources_cannot_be_chosen(client):
         response = client.get(url, {"resource": draft.slug})
         assert response.status_code == 400, url
         assert "Draft walk" not in response.content.decode(), url
+
+
+def test_picker_lists_a_bounded_number_of_titles_and_finds_the_others(client, settings):
+    settings.HUB_PAGE_CACHE_SECONDS = 0
+    clinics_size = PICKER_SIZE
+    titles = factory.Sequence(lambda n: f"Seated stretch {n:03d}")
+    ResourceFactory.create_batch(clinics_size + 5, title=titles)
+    ResourceFactory(title="Walking with poles", slug="walking-with-poles")
+    page = client.get("/en/for-clinics/").content.decode()
+    assert page.count('name="resource"') == clinics_size
+    assert "Walking with poles" not in page  # sorted after the first titles
+    assert f"Showing the first {clinics_size} titles" in page
+
+    # Finding narrows the list; it builds no link and reports no error yet.
+    response = client.get("/en/for-clinics/", {"find": "poles", "picker": "find"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count('name="resource"') == 1
+    assert 'value="walking-with-poles"' in page
+    assert 'value="poles"' in page  # the search box keeps what was typed
+    assert "qr.svg" not in page
+
+    # A chosen resource stays ticked even when it is not among the first titles.
+    page = client.get("/en/for-clinics/", {"resource": "walking-with-poles"}).content.decode()
+    assert 'value="walking-with-poles" id="id_resource_' in page
+    assert re.search(r'value="walking-with-poles" id="id_resource_\d+" checked', page)
 
 
 # The QR code endpoints
