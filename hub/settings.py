@@ -98,18 +98,30 @@ MIDDLEWARE = [
     "hub.security.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Above Locale and Common: sees their redirects, so a ?ref= visit counts once.
+    # ETag on every cacheable answer; 304 for a matching If-None-Match (hub/cache.py sets the
+    # ETag of cached pages). Above ReferralCount, which then still sees the full answer.
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Above Locale and Common: sees their redirects, so a ?ref= visit counts once. Above the
+    # page cache, so that a visit answered from the cache counts too.
     "resources.middleware.ReferralCountMiddleware",
+    # Stores anonymous public pages (hub/cache.py) once the middleware below are done with
+    # them; below the request log, so X-Request-ID is never replayed from the cache.
+    "hub.cache.UpdatePageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records who made each change in a resource's history (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Below CSP and X-Frame-Options, so that its 400 carries them; above every view.
     "hub.security.QueryStringLimitMiddleware",
+    # Answers from the page cache: below LocaleMiddleware (the language is part of the key),
+    # above the views, the database and its outage page.
+    "hub.cache.FetchPageCacheMiddleware",
     # Low in the list: process_exception hooks run bottom-up, so it sees a view's database
     # error first, and its 503 still passes every middleware above (headers, CSP, request log).
     "hub.middleware.DatabaseOutageMiddleware",
@@ -165,6 +177,14 @@ if _cache_url:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Full-page cache of public pages for anonymous visitors (hub/cache.py). Publishing or editing
+# content replaces the key's content version, so these are upper bounds, not delays: seconds
+# a page is kept here and by CDNs (s-maxage; 0 turns the page cache off), and by browsers.
+HUB_PAGE_CACHE_SECONDS = env_int("HUB_PAGE_CACHE_SECONDS", 600)
+HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 60)
+CACHE_MIDDLEWARE_ALIAS = "default"
+CACHE_MIDDLEWARE_KEY_PREFIX = "hub.page"
+CACHE_MIDDLEWARE_SECONDS = HUB_PAGE_CACHE_SECONDS
 
 # NIST SP 800-63B: long passwords, checked against common ones and the account's own details,
 # and no composition rules (so no NumericPasswordValidator: twelve random digits are fine).
@@ -233,8 +253,58 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
+
+# Uploaded media: a local folder for one server; an S3-compatible bucket (AWS, MinIO, R2, …)
+# when several app servers must see the same files. boto3 reads the credentials itself
+# (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the machine's role), so none live here.
+_media_storage = os.environ.get("DJANGO_MEDIA_STORAGE") or (
+    "s3" if os.environ.get("AWS_STORAGE_BUCKET_NAME") else "local"
+)
+if _media_storage not in {"local", "s3"}:
+    raise ImproperlyConfigured(f"DJANGO_MEDIA_STORAGE must be local or s3, not {_media_storage!r}.")
+_media_origins: list[str] = []  # where pages load images from, besides our own origin (CSP)
+if _media_storage == "s3":
+    _bucket = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+    if not _bucket:
+        raise ImproperlyConfigured("DJANGO_MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    _s3_endpoint = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+    if _s3_endpoint and not _s3_endpoint.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"AWS_S3_ENDPOINT_URL must start with https://, not {_s3_endpoint!r}."
+        )
+    _s3_region = os.environ.get("AWS_S3_REGION_NAME") or None
+    _s3_domain = os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None
+    _media_default = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": _s3_endpoint,
+            "region_name": _s3_region,
+            "custom_domain": _s3_domain,
+            "location": os.environ.get("AWS_LOCATION", ""),
+            # Unsigned URLs by default: public pages are cached (and by a CDN), and a signed
+            # URL inside a cached page stops working when its signature expires.
+            "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", False),
+            # No per-object ACL: access is the bucket policy's job (many buckets refuse ACLs).
+            "default_acl": None,
+            # Like FileSystemStorage: a second "walk.jpg" gets a new name instead of
+            # replacing another resource's image.
+            "file_overwrite": False,
+        },
+    }
+    if _s3_domain:
+        _media_origins = [f"https://{_s3_domain}"]
+    elif _s3_endpoint:
+        _scheme, _, _host = _s3_endpoint.rstrip("/").partition("://")
+        _media_origins = [f"{_scheme}://{_host}", f"{_scheme}://{_bucket}.{_host}"]
+    else:
+        _media_origins = [f"https://{_bucket}.s3.amazonaws.com"]
+        if _s3_region:
+            _media_origins.append(f"https://{_bucket}.s3.{_s3_region}.amazonaws.com")
+else:
+    _media_default = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_default,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -250,7 +320,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *_media_origins],
     "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
     "frame-ancestors": [CSP.NONE],
     "object-src": [CSP.NONE],
@@ -301,18 +371,43 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # form fields and any non-file body; 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500  # counts query-string parameters too; else a 400
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads are spooled to a temporary file
-HUB_MAX_UPLOAD_MB = env_int("HUB_MAX_UPLOAD_MB", 10)  # a whole upload request, files included
+# A whole upload request, files included. Above the 10 MB image limit (resources/images.py), so
+# an editor sees that form error with the reason, not a bare 400 page.
+HUB_MAX_UPLOAD_MB = env_int("HUB_MAX_UPLOAD_MB", 12)
 FILE_UPLOAD_HANDLERS = [
     "hub.security.UploadSizeLimitHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# Spreadsheet import/export of resources (django-import-export, resources/importing.py).
+# All or nothing: a file with any bad row is rolled back whole.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"  # editors import (rows arrive as drafts)
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
+# Left off on purpose: the library's escaping only drops a leading "=" (and turns every cell
+# into text); ResourceSheet.export_field neutralises = + - @ with an apostrophe instead.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+HUB_IMPORT_MAX_MB = env_int("HUB_IMPORT_MAX_MB", 2)  # one spreadsheet; larger: a form error
+
 # How long an approval lasts before a clinician must look again (DOMAIN: about three years).
 HUB_REVIEW_CYCLE_DAYS = env_int("HUB_REVIEW_CYCLE_DAYS", 3 * 365)
 HUB_PAGE_SIZE = env_int("HUB_PAGE_SIZE", 20)
 # Where to report a vulnerability, published in /.well-known/security.txt (RFC 9116).
 HUB_SECURITY_CONTACT = env_str("HUB_SECURITY_CONTACT", "mailto:security@example.org")
+
+# `manage.py check_links` (resources/linkcheck.py; run from cron, never from a web request).
+HUB_LINK_CHECK_CONNECT_TIMEOUT = env_int("HUB_LINK_CHECK_CONNECT_TIMEOUT", 5)  # seconds
+HUB_LINK_CHECK_READ_TIMEOUT = env_int("HUB_LINK_CHECK_READ_TIMEOUT", 10)  # seconds
+HUB_LINK_CHECK_DEADLINE = env_int("HUB_LINK_CHECK_DEADLINE", 30)  # per link, all redirects
+HUB_LINK_CHECK_CONCURRENCY = env_int("HUB_LINK_CHECK_CONCURRENCY", 4)
+# CA certificates (PEM file) for https links; empty: certifi's bundle.
+HUB_LINK_CHECK_CA_BUNDLE = env_str("HUB_LINK_CHECK_CA_BUNDLE", "")
+HUB_LINK_CHECK_ALLOWED_PORTS = [80, 443, 8080, 8443]
+# Networks the checker may contact although they are private or local. Settings only, never
+# from the environment: it exists for the tests' local server (["127.0.0.1/32"]).
+HUB_LINK_CHECK_ALLOWED_NETWORKS: list[str] = []
 
 # Logs go to stdout: JSON lines in production, readable text while debugging (hub/logging.py).
 # Request lines carry the path but never the query string, cookies or addresses.
