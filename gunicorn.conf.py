@@ -77,9 +77,12 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Longer than the proxy's idle timeout is pointless; shorter wastes TLS-proxy connections.
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-# Restart each worker now and then, staggered, so a slow leak in a library cannot grow.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Restart each worker now and then, so a slow leak in a library cannot grow. The jitter is
+# half the limit: with a small one, all workers of a busy server reached it together and it
+# answered nothing for ~16 s while they started again (bench/README.md). A lone process is
+# not recycled: there would be no other worker to answer meanwhile.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0 if workers == 1 else 1000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2)
 
 # Heartbeat files in memory, not on a container's overlay disk (which can stall workers).
 if os.path.isdir("/dev/shm"):  # noqa: S108 (gunicorn creates private files there)
