@@ -44,7 +44,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 from django.middleware.cache import FetchFromCacheMiddleware, UpdateCacheMiddleware
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 from django.utils.cache import (
     get_cache_key,
     has_vary_header,
@@ -116,10 +115,10 @@ def page_cache() -> BaseCache:
 
 def _next_scheduled_publication() -> float | None:
     """When the next resource marked published, but dated in the future, becomes public."""
-    from resources.models import Resource, Status
+    from resources.models import Resource
 
     upcoming = (
-        Resource.objects.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
+        Resource.objects.scheduled()
         .order_by("published_at")
         .values_list("published_at", flat=True)
         .first()

@@ -149,6 +149,11 @@ class ResourceQuerySet(models.QuerySet["Resource"]):
             published_at__lte=timezone.now(),
         ).exclude(bone_metastasis_safety=BoneSafety.NOT_REVIEWED)
 
+    def scheduled(self) -> ResourceQuerySet:
+        """Marked published but dated in the future: public from `published_at` on, without
+        a save (the page cache expires its content version then, hub/cache.py)."""
+        return self.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
+
     def for_listing(self) -> ResourceQuerySet:
         """What a result card shows: the organisation and every tag, in two queries."""
         return self.select_related("organisation").prefetch_related("tags")

@@ -20,19 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from .filters import ResourceFilter, browse, canonical_query, facets
-from .models import BoneSafety, Kind, Resource
+from .models import Resource
 from .personal import Site, attach_warnings, chosen_sites, site_query
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     recent = Resource.objects.published().for_listing().order_by("-published_at", "slug")[:4]
-    context = {
-        "recent": recent,
-        "kinds": Kind,
-        "suitable": BoneSafety.SUITABLE,
-    }
-    return render(request, "resources/home.html", context)
+    return render(request, "resources/home.html", {"recent": recent})
 
 
 def _without(query: QueryDict, name: str, value: str) -> str:

@@ -71,9 +71,12 @@ def _record(
     comment: str,
     reason: str,
     fields: Iterable[str] = (),
+    from_status: str | None = None,
 ) -> Transition:
-    """Save the new status (one history version, named after the step) and log the step."""
-    from_status = resource.status
+    """Save the new status (one history version, named after the step) and log the step.
+
+    `from_status` when the caller has already set the new status (to validate it)."""
+    from_status = from_status or resource.status
     resource.status = to_status
     resource._change_reason = reason[:100]
     if user is not None:
@@ -131,7 +134,6 @@ def approve(
         resource.full_clean()
     except ValidationError as error:
         raise WorkflowError(" ".join(error.messages)) from error
-    resource.status = Status.IN_REVIEW  # _record stores the step from here
     return _record(
         resource,
         user,
@@ -139,6 +141,7 @@ def approve(
         comment,
         "Approved and published",
         fields=["reviewed_on", "reviewed_by", "next_review_due", "rating_is_provisional"],
+        from_status=Status.IN_REVIEW,
     )
 
 
@@ -195,11 +198,12 @@ def note_safety_change(resource: Resource, user: User, fields: Iterable[str]) ->
     """Mark a safety-relevant change on an unsaved resource; the caller saves it.
 
     Records who made the change (they may not approve it themselves). A published resource
-    goes back to review: the lead's decision is that no public copy of the old version is
+    goes back to review and leaves the public site: no public copy of the old version is
     kept, so patients never see a rating or instruction no clinician has checked, and there
-    is no second copy to drift. Returns the comment for the transition to log after saving,
-    or None when the status did not change. No permission check: any allowed edit may
-    trigger this, and it only ever makes the resource less public.
+    is no second copy to drift from `Resource.objects.published()`. Returns the comment for
+    the transition to log after saving, or None when the status did not change. No
+    permission check: any allowed edit may trigger this, and it only ever makes the resource
+    less public.
     """
     resource.safety_edited_by = user
     if resource.status != Status.PUBLISHED:

@@ -6,10 +6,9 @@ script: no inline code, no CDN, no third-party request, no cookie.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from tests.browser.conftest import Traffic
 from tests.factories import ResourceFactory
 
 pytestmark = [
@@ -17,36 +16,6 @@ pytestmark = [
     # The live server (another thread) must see what the test writes: commit it.
     pytest.mark.django_db(transaction=True),
 ]
-
-
-class Traffic:
-    """Every request and console message of a page; requests to other origins are aborted."""
-
-    def __init__(self, page: Any, origin: str) -> None:
-        self.origin = origin
-        self.requests: list[str] = []
-        self.console: list[str] = []
-        page.context.route("**/*", self._only_our_origin)
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on("console", lambda message: self.console.append(message.text))
-        page.on("pageerror", lambda error: self.console.append(str(error)))
-
-    def _is_ours(self, url: str) -> bool:
-        return url.startswith((self.origin + "/", "data:"))
-
-    def _only_our_origin(self, route: Any) -> None:
-        if self._is_ours(route.request.url):
-            route.continue_()
-        else:
-            route.abort()
-
-    @property
-    def elsewhere(self) -> list[str]:
-        return [url for url in self.requests if not self._is_ours(url)]
-
-    @property
-    def csp_violations(self) -> list[str]:
-        return [text for text in self.console if "Content Security Policy" in text]
 
 
 def test_api_docs_render_and_try_a_request_under_the_csp(live_server, page) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from resources.models import BoneSafety, Resource
+from tests.browser.conftest import Traffic
 from tests.factories import ResourceFactory
 
 pytestmark = [
@@ -21,37 +22,6 @@ pytestmark = [
     # The live server (another thread) must see what the test writes: commit it.
     pytest.mark.django_db(transaction=True),
 ]
-
-
-class Traffic:
-    """Every request the page makes, every console message, and a gate for other origins."""
-
-    def __init__(self, page: Any, origin: str) -> None:
-        self.origin = origin
-        self.requests: list[str] = []
-        self.console: list[str] = []
-        page.context.route("**/*", self._only_our_origin)
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on("console", lambda message: self.console.append(message.text))
-        page.on("pageerror", lambda error: self.console.append(str(error)))
-
-    def _only_our_origin(self, route: Any) -> None:
-        if self._is_ours(route.request.url):
-            route.continue_()
-        else:
-            route.abort()
-
-    def _is_ours(self, url: str) -> bool:
-        # data: URLs never touch the network (and img-src allows them).
-        return url.startswith((self.origin + "/", "data:"))
-
-    @property
-    def elsewhere(self) -> list[str]:
-        return [url for url in self.requests if not self._is_ours(url)]
-
-    @property
-    def csp_violations(self) -> list[str]:
-        return [text for text in self.console if "Content Security Policy" in text]
 
 
 def load(page: Any, origin: str, path: str) -> tuple[Traffic, Any]:
