@@ -166,22 +166,31 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+# A Redis that hangs must not hang pages or /readyz: milliseconds to wait for a connection and
+# for each answer (a healthy one answers in well under one). After a failure the page cache
+# is skipped for HUB_CACHE_BREAKER_SECONDS in that process, then tried again (hub/cache.py).
+HUB_CACHE_TIMEOUT_MS = env_int("HUB_CACHE_TIMEOUT_MS", 250)
+HUB_CACHE_BREAKER_SECONDS = env_int("HUB_CACHE_BREAKER_SECONDS", 10)
 if _cache_url:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
-            # A Redis that never answers must not hang pages or /readyz.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": HUB_CACHE_TIMEOUT_MS / 1000,
+                "socket_timeout": HUB_CACHE_TIMEOUT_MS / 1000,
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Full-page cache of public pages for anonymous visitors (hub/cache.py). Publishing or editing
 # content replaces the key's content version, so these are upper bounds, not delays: seconds
-# a page is kept here and by CDNs (s-maxage; 0 turns the page cache off), and by browsers.
+# a page is kept here and by CDNs (s-maxage; 0 turns the page cache off), and by browsers
+# (max-age). Browsers: 0 by default, so they ask again on every visit (a 304 from the cache
+# when nothing changed) and an unpublished resource is gone for them at once too.
 HUB_PAGE_CACHE_SECONDS = env_int("HUB_PAGE_CACHE_SECONDS", 600)
-HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 60)
+HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 0)
 CACHE_MIDDLEWARE_ALIAS = "default"
 CACHE_MIDDLEWARE_KEY_PREFIX = "hub.page"
 CACHE_MIDDLEWARE_SECONDS = HUB_PAGE_CACHE_SECONDS

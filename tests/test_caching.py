@@ -54,18 +54,29 @@ def queries() -> Iterator[CaptureQueriesContext]:
         yield captured
 
 
+def is_version_read(sql: str) -> bool:
+    return sql.startswith("SELECT") and 'FROM "hub_contentversion"' in sql
+
+
+def rendering(captured: CaptureQueriesContext) -> list[str]:
+    """The queries besides the content version's read, which every cacheable request makes
+    (hub/cache.py): none for a page answered from the cache."""
+    return [q["sql"] for q in captured if not is_version_read(q["sql"])]
+
+
 def page_headers(response) -> dict[str, str]:
     return {k.lower(): v for k, v in response.headers.items() if k.lower() not in PER_RESPONSE}
 
 
 def assert_cached(client: Client, url: str, **extra: str):
-    """The first visit renders and stores the page, the second costs no query and is the
-    same answer, byte for byte. Returns the second answer."""
+    """The first visit renders and stores the page, the second costs one query (the content
+    version) and is the same answer, byte for byte. Returns the second answer."""
     first = client.get(url, **extra)
     assert first.status_code == 200, url
     with queries() as second_visit:
         second = client.get(url, **extra)
-    assert len(second_visit) == 0, (url, [q["sql"] for q in second_visit])
+    assert len(second_visit) == 1, (url, [q["sql"] for q in second_visit])
+    assert rendering(second_visit) == [], url
     assert second.content == first.content
     assert page_headers(second) == page_headers(first)
     return second
@@ -103,7 +114,7 @@ def test_second_anonymous_visit_is_served_from_the_cache_byte_for_byte(
 ):
     url = public_pages(resource.slug)[index]
     response = assert_cached(client, url)
-    assert response["Cache-Control"] == "public, max-age=60, s-maxage=600"
+    assert response["Cache-Control"] == "public, max-age=0, s-maxage=600"
     assert response["ETag"]
     assert not response.cookies
     assert "cookie" not in response.get("Vary", "").lower()
@@ -118,7 +129,7 @@ def test_language_independent_addresses_do_not_vary_on_accept_language(
         # Another browser language: the same cached answer.
         with queries() as other_language:
             assert client.get(url, HTTP_ACCEPT_LANGUAGE="de").content == response.content
-        assert len(other_language) == 0
+        assert rendering(other_language) == []
 
 
 def test_widget_is_cached_per_browser_language(client: Client, resource: Resource):
@@ -138,7 +149,7 @@ def test_a_matching_if_none_match_gets_304_without_a_body(client: Client, resour
     assert response.status_code == 304
     assert response.content == b""
     assert response["ETag"] == etag
-    assert len(revalidation) == 0
+    assert rendering(revalidation) == []
     assert client.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
 
 
@@ -149,7 +160,7 @@ def test_head_is_answered_from_the_cache(client: Client, resource: Resource):
         response = client.head(url)
     assert response.status_code == 200
     assert response["ETag"] == etag
-    assert len(head) == 0
+    assert rendering(head) == []
 
 
 def test_each_cached_answer_has_its_own_request_id(client: Client, resource: Resource):
@@ -170,11 +181,11 @@ def test_signed_in_visitors_neither_read_nor_fill_the_cache(
     assert "public" not in staff_answer.get("Cache-Control", "")
     with queries() as anonymous:
         client.get(url)
-    assert len(anonymous) > 0
+    assert rendering(anonymous)
     # ... and with the public's page cached, staff still get theirs rendered.
     with queries() as staff:
         editor.get(url)
-    assert len(staff) > 0
+    assert rendering(staff)
 
 
 def test_admin_and_previews_are_never_cached(admin_client: Client, client: Client, resource):
@@ -196,7 +207,7 @@ def test_a_bad_filter_is_not_cached(client: Client, resource: Resource):
     with queries() as again:
         response = client.get(url)
     assert response.status_code == 400
-    assert len(again) > 0
+    assert rendering(again)
     assert "public" not in response.get("Cache-Control", "")
 
 
@@ -205,7 +216,7 @@ def test_the_plan_page_is_not_cached(client: Client, resource: Resource):
     client.get(url)
     with queries() as again:
         response = client.get(url)
-    assert len(again) > 0
+    assert rendering(again)
     assert "public" not in response.get("Cache-Control", "")
 
 
@@ -324,7 +335,7 @@ def test_a_rolled_back_change_leaves_the_cached_page_as_it_was(client: Client, r
         response = client.get(url)
     assert response.status_code == 200
     assert "Seated marching" in response.text
-    assert len(after) == 0  # the cached page is still the current one
+    assert rendering(after) == []  # the cached page is still the current one
 
 
 def test_the_version_changes_when_the_change_commits_not_when_it_is_saved(
@@ -356,7 +367,7 @@ def test_a_scheduled_resource_appears_on_time_without_a_save(
         part.strip().split("=") for part in response["Cache-Control"].split(",")[1:]
     )
     assert 0 < int(cache_control["s-maxage"]) <= 120
-    assert 0 < int(cache_control["max-age"]) <= 60
+    assert int(cache_control["max-age"]) == 0  # browsers revalidate anyway (the default)
 
     later = timezone.now() + timedelta(minutes=3)
     monkeypatch.setattr(timezone, "now", lambda: later)
@@ -375,8 +386,8 @@ def test_a_visit_through_a_partner_link_counts_when_served_from_the_cache(
         second = client.get(url)
     assert second.content == first.content
     # The page came from the cache: the only queries are the count's own.
-    assert second_visit and all(
-        "referralcount" in q["sql"] or "partner" in q["sql"] for q in second_visit
+    assert rendering(second_visit) and all(
+        "referralcount" in sql or "partner" in sql for sql in rendering(second_visit)
     )
     counts = ReferralCount.objects.filter(partner=partner)
     assert counts.get().visits == 2
