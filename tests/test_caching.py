@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -186,6 +187,69 @@ def test_signed_in_visitors_neither_read_nor_fill_the_cache(
     with queries() as staff:
         editor.get(url)
     assert rendering(staff)
+
+
+def test_a_made_up_session_cookie_is_served_the_cached_page(
+    client: Client, resource: Resource, settings
+):
+    """A cookie that names no session must not make every request render (issue #16): the
+    session is looked up once and the visitor is anonymous."""
+    url = f"/en/resources/{resource.slug}/"
+    cached = assert_cached(client, url)
+    for bogus in ("x" * 32, "0123456789abcdefghijklmnopqrstuv"):
+        client.cookies[settings.SESSION_COOKIE_NAME] = bogus
+        with queries() as visit:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert response.content == cached.content
+        # The session lookup, and nothing that renders the page.
+        assert len(rendering(visit)) == 1, rendering(visit)
+        assert "django_session" in rendering(visit)[0]
+        # The browser is told to drop the cookie that names nothing (Django's session
+        # middleware, which also adds `Vary: Cookie` to this one answer).
+        assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
+
+
+def test_a_made_up_session_cookie_on_an_uncached_page_does_not_store_its_answer(
+    client: Client, resource: Resource, settings
+):
+    url = f"/en/resources/{resource.slug}/"
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    with page_cache_spy() as stored:
+        assert client.get(url).status_code == 200
+    # Its answer deletes the cookie: the next visitor without one stores the page.
+    assert stored == []
+    del client.cookies[settings.SESSION_COOKIE_NAME]
+    assert_cached(client, url)
+
+
+def test_a_live_staff_session_is_not_served_the_cached_page(
+    editor: Client, client: Client, resource: Resource
+):
+    url = f"/en/resources/{resource.slug}/"
+    assert_cached(client, url)
+    with queries() as staff:
+        response = editor.get(url)
+    assert response.status_code == 200
+    assert "Age" not in response  # rendered, not from the cache
+    # The session is loaded once, however many times the page asks for it.
+    assert len([sql for sql in rendering(staff) if "django_session" in sql]) == 1
+
+
+def test_an_anonymous_session_with_data_is_not_served_the_cached_page(
+    client: Client, resource: Resource
+):
+    url = f"/en/resources/{resource.slug}/"
+    assert_cached(client, url)
+    session = client.session
+    session["something"] = "kept for this visitor"
+    session.save()
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = session.session_key
+    with queries() as visit:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "Age" not in response
+    assert len(rendering(visit)) > 1
 
 
 def test_admin_and_previews_are_never_cached(admin_client: Client, client: Client, resource):
