@@ -1,11 +1,48 @@
 """The page cache's circuit breaker (hub/cache.py): after a failure the cache is skipped for
-a while, then one caller tries it again. (With a real hanging Redis: test_cache_outage.py.)"""
+a while, then one caller tries it again; and the short Redis timeouts that bound the failure.
+(With a real hanging Redis: test_cache_outage.py.)"""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 
+from django.conf import settings
+
 from hub.cache import CircuitBreaker
+
+from .test_settings import PRODUCTION
+
+
+def redis_options(**env: str) -> dict:
+    """CACHES["default"]["OPTIONS"] of production settings with this environment."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, hub.settings as s; print(json.dumps(s.CACHES['default']['OPTIONS']))",
+        ],
+        cwd=settings.BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", **PRODUCTION, "REDIS_URL": "redis://cache:6379/0", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_redis_gets_a_quarter_second_to_connect_or_answer_by_default():
+    assert redis_options() == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+
+
+def test_the_redis_timeout_is_configurable():
+    assert redis_options(HUB_CACHE_TIMEOUT_MS="100") == {
+        "socket_connect_timeout": 0.1,
+        "socket_timeout": 0.1,
+    }
 
 
 class Clock:
