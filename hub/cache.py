@@ -391,13 +391,15 @@ class FetchPageCacheMiddleware(FetchFromCacheMiddleware):
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         request._cache_update_cache = False
-        if not is_cacheable_request(request) or not breaker.allows():
-            return None
         try:
+            if not is_cacheable_request(request) or not breaker.allows():
+                return None
             version = content_version()
         except DatabaseError:
-            # No version without the database: no cached page either. The view answers (a
-            # 503 if it needs the database; DatabaseOutageMiddleware logs that).
+            # No session or version without the database: no cached page either. The view
+            # answers (a 503 if it needs the database; DatabaseOutageMiddleware logs that).
+            # A database that hangs rather than refuses is waited for twice: here, and by
+            # the view.
             return None
         try:
             prefix = _key_prefix(version)
