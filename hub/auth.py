@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
 from axes.helpers import get_cool_off
@@ -39,29 +41,53 @@ from django_otp.models import Device
 
 security_log = logging.getLogger("hub.security")
 
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+
 
 # --- Client address ---------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _address(value: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
     """The address of the client, as far as this server can trust it.
 
-    Behind the TLS proxy (DJANGO_BEHIND_TLS_PROXY=true, HUB_TRUST_X_FORWARDED_FOR) the proxy
-    appends the address it saw to X-Forwarded-For, so the *last* entry is the real client;
-    anything before it is whatever the client chose to send. Without the proxy the header comes
-    from the client itself and is ignored: a forged header must not let an attacker pick the
-    address that gets locked.
+    X-Forwarded-For is read only when the connection itself comes from a proxy listed in
+    HUB_TRUSTED_PROXIES. Each proxy appends the address it saw, so the header is read from
+    the right: the first address that is not one of our proxies is the client; anything left of
+    it is whatever the client chose to send. From any other peer the header is ignored: a
+    forged header must not let an attacker pick the address that gets locked.
     """
     if request is None:
         return None
-    if settings.HUB_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        try:
-            return str(ipaddress.ip_address(last))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR") or None
+    peer = request.META.get("REMOTE_ADDR") or None
+    networks = _networks(tuple(settings.HUB_TRUSTED_PROXIES))
+
+    def trusted(address: IPAddress | None) -> bool:
+        return address is not None and any(address in network for network in networks)
+
+    nearest = _address(peer or "")
+    if not trusted(nearest):
+        return peer
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _address(hop)
+        if address is None:
+            break  # not written by a proxy of ours: stop at the last hop we can vouch for
+        nearest = address
+        if not trusted(address):
+            break
+    return str(nearest)
 
 
 # --- Admin login with a one-time code -----------------------------------------------------

@@ -5,6 +5,7 @@ safe for a laptop; production (DJANGO_DEBUG=false) refuses to start without a se
 and allowed hosts.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -218,8 +219,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "hub.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "hub.auth.client_ip"
-# X-Forwarded-For is believed only from the TLS proxy the deployment says it has.
-HUB_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+# X-Forwarded-For is believed only when the connection comes from one of these proxies
+# (addresses or CIDR networks, comma-separated); hub.auth.client_ip then takes the right-most
+# address in it that is not one of them. Empty (the default): the header is never believed, so a
+# client cannot choose the address that login lockouts count.
+HUB_TRUSTED_PROXIES = env_list("HUB_TRUSTED_PROXIES")
+for _proxy in HUB_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"HUB_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from None
 # hub.security logs every login, failure and lockout (without passwords or codes); axes' own
 # tables keep only the current failure counts, and its admin pages stay off (an attempted
 # username can be a password typed in the wrong box). Unlock early: axes_reset_username.
