@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
+import time
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
@@ -25,7 +27,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import ValidationError
@@ -248,6 +250,62 @@ def _who(username: str | None) -> dict[str, str]:
         **{user_model.USERNAME_FIELD: username, "is_staff": True}
     ).exists()
     return {"username": username} if is_staff else {"username_hash": username_hash(username)}
+
+
+# --- Session lifetime -------------------------------------------------------------------
+
+LOGIN_AT = "hub_login_at"  # session keys: when the login happened, and the last renewal
+RENEWED_AT = "hub_renewed_at"
+# The idle timer is renewed at most this often, so a busy editor's session is not written to
+# the database on every click.
+RENEW_EVERY_SECONDS = 60
+
+
+def _limits() -> tuple[int, int]:
+    return settings.HUB_STAFF_SESSION_IDLE_HOURS * 3600, settings.HUB_STAFF_SESSION_MAX_DAYS * 86400
+
+
+@receiver(user_logged_in, dispatch_uid="hub.security.session_start")
+def start_session_clock(sender: object, request: HttpRequest | None, **kwargs: Any) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    now = int(time.time())
+    request.session[LOGIN_AT] = now
+    request.session[RENEWED_AT] = now
+    request.session.set_expiry(min(_limits()))
+
+
+class StaffSessionLifetimeMiddleware:
+    """Logs a session out HUB_STAFF_SESSION_MAX_DAYS after its login, however busy, and
+    HUB_STAFF_SESSION_IDLE_HOURS after its last request (the session and its cookie expire
+    then; each request renews that, capped at the absolute limit).
+
+    A session from before this rule (without a login time) gets its clock started now.
+    Place it below AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.get(SESSION_KEY):
+            idle, absolute = _limits()
+            now = int(time.time())
+            login_at = session.get(LOGIN_AT)
+            if not isinstance(login_at, int):
+                session[LOGIN_AT] = login_at = now
+            left = absolute - (now - login_at)
+            if left <= 0:
+                security_log.info(
+                    "Session ended: older than HUB_STAFF_SESSION_MAX_DAYS",
+                    extra={"event": "session_expired", "client_ip": client_ip(request)},
+                )
+                logout(request)
+            elif now - session.get(RENEWED_AT, 0) >= RENEW_EVERY_SECONDS:
+                session[RENEWED_AT] = now
+                session.set_expiry(min(idle, left))
+        return self.get_response(request)
 
 
 @receiver(user_logged_in, dispatch_uid="hub.security.login")

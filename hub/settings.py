@@ -113,6 +113,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends staff sessions after HUB_STAFF_SESSION_IDLE_HOURS idle, HUB_STAFF_SESSION_MAX_DAYS
+    # at most.
+    "hub.auth.StaffSessionLifetimeMiddleware",
     # Records who made each change in a resource's history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -344,6 +347,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Permissions-Policy has no Django setting: hub.security.PermissionsPolicyMiddleware.
 SESSION_COOKIE_HTTPONLY = True
+# Only staff have sessions (anonymous visitors get no cookie). A session ends after this many
+# hours without a request, and in any case this many days after the login: a forgotten laptop
+# does not keep the admin open for weeks (hub.auth.StaffSessionLifetimeMiddleware).
+HUB_STAFF_SESSION_IDLE_HOURS = env_int("HUB_STAFF_SESSION_IDLE_HOURS", 12)
+HUB_STAFF_SESSION_MAX_DAYS = env_int("HUB_STAFF_SESSION_MAX_DAYS", 7)
+SESSION_COOKIE_AGE = HUB_STAFF_SESSION_IDLE_HOURS * 3600
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -382,3 +383,69 @@ def test_weak_passwords_are_refused(staff, password: str):
 )
 def test_long_passphrases_are_accepted(staff, password: str):
     validate_password(password, staff)
+
+
+# --- Session lifetime (issue 16, defect 9) -----------------------------------------------
+
+
+def session_of(client: Client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def edit_session(client: Client, **values: int) -> None:
+    session = client.session
+    session.update(values)
+    session.save()
+
+
+def test_staff_sessions_last_twelve_idle_hours_not_two_weeks(client: Client, staff) -> None:
+    assert settings.HUB_STAFF_SESSION_IDLE_HOURS == 12
+    assert settings.HUB_STAFF_SESSION_MAX_DAYS == 7
+    client.force_login(staff)
+    response = client.get(ADMIN)
+    assert response.status_code == 200
+    left = session_of(client).expire_date - timezone.now()
+    assert timedelta(hours=11, minutes=59) < left <= timedelta(hours=12)
+
+
+def test_each_request_renews_the_idle_timer(client: Client, staff) -> None:
+    client.force_login(staff)
+    edit_session(client, hub_renewed_at=int(time.time()) - 3600)
+    session_of(client).__class__.objects.update(expire_date=timezone.now() + timedelta(hours=11))
+    assert client.get(ADMIN).status_code == 200
+    left = session_of(client).expire_date - timezone.now()
+    assert left > timedelta(hours=11, minutes=59), "the request renewed the session"
+
+
+def test_an_idle_session_is_over(client: Client, staff) -> None:
+    client.force_login(staff)
+    session_of(client).__class__.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(ADMIN)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
+def test_a_busy_session_still_ends_seven_days_after_the_login(client: Client, staff) -> None:
+    client.force_login(staff)
+    week = 7 * 86400
+    edit_session(client, hub_login_at=int(time.time()) - week + 3600)
+    assert client.get(ADMIN).status_code == 200
+    # Renewed, but only up to the absolute limit: one hour left, not twelve.
+    edit_session(client, hub_renewed_at=0)
+    assert client.get(ADMIN).status_code == 200
+    assert session_of(client).expire_date - timezone.now() <= timedelta(hours=1)
+
+    edit_session(client, hub_login_at=int(time.time()) - week - 1)
+    response = client.get(ADMIN)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert client.get(ADMIN).status_code == 302, "logged out, not just turned away once"
+
+
+def test_the_session_limits_are_settings(settings, client: Client, staff) -> None:
+    settings.HUB_STAFF_SESSION_IDLE_HOURS = 2
+    client.force_login(staff)
+    assert client.get(ADMIN).status_code == 200
+    assert session_of(client).expire_date - timezone.now() <= timedelta(hours=2)
