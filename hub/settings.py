@@ -5,6 +5,7 @@ safe for a laptop; production (DJANGO_DEBUG=false) refuses to start without a se
 and allowed hosts.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -112,6 +113,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends staff sessions after HUB_STAFF_SESSION_IDLE_HOURS idle, HUB_STAFF_SESSION_MAX_DAYS
+    # at most.
+    "hub.auth.StaffSessionLifetimeMiddleware",
     # Records who made each change in a resource's history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -227,8 +231,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "hub.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "hub.auth.client_ip"
-# X-Forwarded-For is believed only from the TLS proxy the deployment says it has.
-HUB_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+# X-Forwarded-For is believed only when the connection comes from one of these proxies
+# (addresses or CIDR networks, comma-separated); hub.auth.client_ip then takes the right-most
+# address in it that is not one of them. Empty (the default): the header is never believed, so a
+# client cannot choose the address that login lockouts count.
+HUB_TRUSTED_PROXIES = env_list("HUB_TRUSTED_PROXIES")
+for _proxy in HUB_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"HUB_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from None
 # hub.security logs every login, failure and lockout (without passwords or codes); axes' own
 # tables keep only the current failure counts, and its admin pages stay off (an attempted
 # username can be a password typed in the wrong box). Unlock early: axes_reset_username.
@@ -342,6 +356,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Permissions-Policy has no Django setting: hub.security.PermissionsPolicyMiddleware.
 SESSION_COOKIE_HTTPONLY = True
+# Only staff have sessions (anonymous visitors get no cookie). A session ends after this many
+# hours without a request, and in any case this many days after the login: a forgotten laptop
+# does not keep the admin open for weeks (hub.auth.StaffSessionLifetimeMiddleware).
+HUB_STAFF_SESSION_IDLE_HOURS = env_int("HUB_STAFF_SESSION_IDLE_HOURS", 12)
+HUB_STAFF_SESSION_MAX_DAYS = env_int("HUB_STAFF_SESSION_MAX_DAYS", 7)
+SESSION_COOKIE_AGE = HUB_STAFF_SESSION_IDLE_HOURS * 3600
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
