@@ -30,6 +30,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -275,6 +276,17 @@ def start_session_clock(sender: object, request: HttpRequest | None, **kwargs: A
     request.session.set_expiry(min(_limits()))
 
 
+def _signed_in(session: SessionBase) -> bool:
+    """Whether the session belongs to someone signed in. Asking must not count as using an
+    anonymous visitor's session: a used session adds `Vary: Cookie`, and the page cache
+    (hub/cache.py) then never stores the page."""
+    accessed = session.accessed
+    if session.get(SESSION_KEY):
+        return True
+    session.accessed = accessed
+    return False
+
+
 class StaffSessionLifetimeMiddleware:
     """Logs a session out HUB_STAFF_SESSION_MAX_DAYS after its login, however busy, and
     HUB_STAFF_SESSION_IDLE_HOURS after its last request (the session and its cookie expire
@@ -289,7 +301,7 @@ class StaffSessionLifetimeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        if session is not None and session.get(SESSION_KEY):
+        if session is not None and _signed_in(session):
             idle, absolute = _limits()
             now = int(time.time())
             login_at = session.get(LOGIN_AT)
