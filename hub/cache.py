@@ -43,6 +43,35 @@ A cache that fails or hangs costs speed, never the page: short socket timeouts
 `HUB_CACHE_BREAKER_SECONDS` in this process, then lets one request try again. /readyz reports
 the cache as degraded and stays 200 (hub/health.py).
 
+One shared-cache read per hit (issue #12). Django keeps two entries per address: the header
+list the page varies on (learned from its `Vary`), and the page under a key made from that list.
+Read one after the other they cost two round trips. Here both are read with one `get_many`: the
+page key is predicted from the header lists this process has learned for the view (a view
+varies on the same headers every time; the widget and language-prefix-less addresses on
+Accept-Language, the rest on nothing), and checked against the list actually read, exactly as
+Django's `get_cache_key` would compute it. A wrong or missing prediction (the first hit in a
+new process) costs the second read, never a wrong page. Both entries are written with one
+`set_many`. Django's own key functions (`get_cache_key`, `learn_cache_key`) make every key.
+
+The version held in process: each process keeps the version it read for at most
+`HUB_CONTENT_VERSION_HOLD_SECONDS` (default 1; 0 reads it on every request), so a hit costs no
+query at all. Consequence: a change committed through ANOTHER process reaches this process's
+visitors up to that long after its commit (and a scheduled publication is never held past its
+time). The process that made the change forgets its held version when the change commits, so
+its own next request reads the new one; a failed version change after a commit also forgets
+it, so the pending row is seen and settled by the next request, as before.
+
+No stampede after a publish (issue #12): a new version makes every page a miss at once. The
+first request for a page takes a short render lock (`cache.add`, expiring after
+`HUB_PAGE_RENDER_LOCK_SECONDS`, default 5) and renders; the others for the same address and
+version wait for its page, reading the cache every 10 to 100 ms, instead of rendering it too.
+Nobody is served a page of an older version (lock-and-wait, not serve-stale: serving the
+previous page while the new one renders would show a visitor content older than the last
+committed change, which issue #16 rules out). A waiter renders the page itself when the lock is
+released without a page (an answer that is not cached: a 404, an error) or after the lock's
+seconds (a renderer that died or is slower than that). The price: those waiters hold their
+worker for up to one render, and a miss costs two extra round trips (the lock's add and delete).
+
 With the local-memory cache (the default) each process has its own pages; several app servers
 or gunicorn workers need the shared Redis cache (`REDIS_URL`) so that they share the pages
 (the version is shared through the database either way).
@@ -54,7 +83,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -181,6 +210,8 @@ def bump_content_version(using: str = DEFAULT_DB_ALIAS) -> ContentVersion:
                 rows.filter(pk=VERSION_PK).update(**fields)
         if settled:
             PendingContentChange.objects.using(using).filter(pk__in=settled).delete()
+    # This process changed the version: it must not keep serving the old one for a second.
+    _hold.forget()
     return version
 
 
@@ -207,6 +238,61 @@ def content_version(using: str = DEFAULT_DB_ALIAS) -> ContentVersion:
         if not pending and version.is_current(time.time()):
             return version
     return bump_content_version(using)
+
+
+class _VersionHold:
+    """The content version this process read last, and when (monotonic clock). Thread-safe.
+
+    A generation number, raised by `forget()`, keeps a read that started before a change
+    committed in this process from being held after it.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._held: tuple[ContentVersion, float] | None = None
+        self.generation = 0
+
+    def get(self, seconds: float) -> ContentVersion | None:
+        with self._lock:
+            held = self._held
+        if held is None or seconds <= 0:
+            return None
+        version, read_at = held
+        if self.clock() - read_at >= seconds or not version.is_current(time.time()):
+            return None
+        return version
+
+    def store(self, version: ContentVersion, generation: int, read_at: float) -> None:
+        with self._lock:
+            if generation == self.generation:
+                self._held = (version, read_at)
+
+    def forget(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._held = None
+
+
+_hold = _VersionHold()
+
+
+def forget_held_content_version() -> None:
+    """The next request reads the version from the database (tests: after a rollback)."""
+    _hold.forget()
+
+
+def held_content_version() -> ContentVersion:
+    """The current version as this process knows it: read from the database at most once
+    per `HUB_CONTENT_VERSION_HOLD_SECONDS`, so a cache hit usually costs no query."""
+    seconds = float(settings.HUB_CONTENT_VERSION_HOLD_SECONDS)
+    if (version := _hold.get(seconds)) is not None:
+        return version
+    generation = _hold.generation
+    read_at = _hold.clock()  # before the read: the hold never outlasts its bound
+    version = content_version()
+    _hold.store(version, generation, read_at)
+    return version
 
 
 class CircuitBreaker:
@@ -282,6 +368,9 @@ class _BumpOnCommit:
 
     def __call__(self) -> None:
         self.done = True
+        # Whatever happens next, this process no longer holds the old version: its next
+        # request reads the new one, or sees the pending row and settles it.
+        _hold.forget()
         try:
             bump_content_version(self.using)
         except DatabaseError:  # the change is saved either way
@@ -385,27 +474,133 @@ def _key_prefix(version: ContentVersion) -> str:
     return f"{settings.CACHE_MIDDLEWARE_KEY_PREFIX}.{version.token}"
 
 
+class _KnownHeaderList:
+    """Stands in for the cache in Django's `get_cache_key`, which reads the learned header
+    list and builds the page key from it: hands it a list already at hand, and notes which
+    key it asked for (the header list's own key)."""
+
+    def __init__(self, headerlist: list[str] | None) -> None:
+        self.headerlist = headerlist
+        self.asked: str | None = None
+
+    def get(self, key: str, default: object = None) -> list[str] | None:
+        self.asked = key
+        return self.headerlist
+
+
+class _DeferredWrites:
+    """Stands in for the cache in Django's `learn_cache_key`: keeps its write of the header
+    list, so that the list and the page go to the cache together in one `set_many`."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def set(self, key: str, value: object, timeout: float | None = None) -> None:
+        self.values[key] = value
+
+
+# The header lists learned for each view in this process (a few per view at most: the same
+# view on an address with and without a language prefix). Used to predict the page key, so
+# that the header list and the page are read together; a wrong guess costs a second read.
+_MAX_HEADER_LISTS_PER_VIEW = 4
+_header_lists: dict[str, tuple[tuple[str, ...], ...]] = {}
+
+
+def _remember_header_list(view: str, headerlist: list[str]) -> None:
+    known = _header_lists.get(view, ())
+    if tuple(headerlist) not in known:
+        _header_lists[view] = (tuple(headerlist), *known)[:_MAX_HEADER_LISTS_PER_VIEW]
+
+
+def _page_key(
+    request: HttpRequest, prefix: str, headerlist: list[str] | None
+) -> tuple[str, str | None]:
+    """The header list's key, and the page's key for that list (None for no list), both made
+    by Django's `get_cache_key`."""
+    answer = _KnownHeaderList(headerlist)
+    with _key_language(request):
+        page_key = get_cache_key(request, prefix, "GET", cache=answer)
+    return str(answer.asked), page_key
+
+
+def _render_lock_key(headers_key: str) -> str:
+    return f"{headers_key}.rendering"
+
+
+@dataclass
+class _Lookup:
+    response: HttpResponse | None
+    headers_key: str
+    fetched: dict[str, object]
+
+
+def _lookup(
+    request: HttpRequest, cache: BaseCache, prefix: str, also: Sequence[str] = ()
+) -> _Lookup:
+    """The cached page, in one round trip when this process predicts its key (and `also`'s
+    keys, fetched with it)."""
+    view = request.resolver_match.view_name
+    headers_key, _none = _page_key(request, prefix, None)
+    known = _header_lists.get(view, ())
+    predicted = {_page_key(request, prefix, list(headerlist))[1] for headerlist in known}
+    fetched = cache.get_many([headers_key, *sorted(k for k in predicted if k), *also])
+    headerlist = fetched.get(headers_key)
+    if headerlist is None:  # nothing learned for this address and version: not cached
+        return _Lookup(None, headers_key, fetched)
+    _headers_key, page_key = _page_key(request, prefix, headerlist)
+    if page_key in fetched:
+        response = fetched[page_key]
+    elif page_key in predicted:
+        response = None  # read, and not there
+    else:
+        response = cache.get(page_key)
+        _remember_header_list(view, headerlist)
+    return _Lookup(response if isinstance(response, HttpResponse) else None, headers_key, fetched)
+
+
+def _wait_for_render(
+    request: HttpRequest, cache: BaseCache, prefix: str, lock_key: str, seconds: float
+) -> HttpResponse | None:
+    """Another request is rendering this page: wait for it (at most `seconds`). None when
+    the lock went without a page (an answer that is not cached) or the time is up."""
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+        found = _lookup(request, cache, prefix, also=[lock_key])
+        if found.response is not None:
+            return found.response
+        if lock_key not in found.fetched:
+            return None
+    return None
+
+
 class FetchPageCacheMiddleware(FetchFromCacheMiddleware):
     """Serves a cached page. Low in MIDDLEWARE (below LocaleMiddleware: the language is part
-    of the key), above DatabaseOutageMiddleware and the views."""
+    of the key), above DatabaseOutageMiddleware and the views.
+
+    Django's `process_request` is replaced (its key functions are kept): it reads the header
+    list and the page one after the other, two round trips, and renders on every miss."""
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         request._cache_update_cache = False
         try:
             if not is_cacheable_request(request) or not breaker.allows():
                 return None
-            version = content_version()
+            version = held_content_version()
         except DatabaseError:
             # No session or version without the database: no cached page either. The view
             # answers (a 503 if it needs the database; DatabaseOutageMiddleware logs that).
             # A database that hangs rather than refuses is waited for twice: here, and by
             # the view.
             return None
+        prefix = _key_prefix(version)
         try:
-            prefix = _key_prefix(version)
-            with _key_language(request):
-                cache_key = get_cache_key(request, prefix, "GET", cache=self.cache)
-            response = self.cache.get(cache_key) if cache_key else None
+            found = _lookup(request, self.cache, prefix)
+            response = found.response
+            if response is None and request.method == "GET":
+                response = self._render_or_wait(request, prefix, found.headers_key)
         except Exception as error:  # any backend's error; a cache outage costs speed only
             _cache_failed("read", error)
             return None
@@ -419,6 +614,20 @@ class FetchPageCacheMiddleware(FetchFromCacheMiddleware):
         response["Age"] = str(max(0, int(time.time() - stored_at)))
         return response
 
+    def _render_or_wait(
+        self, request: HttpRequest, prefix: str, headers_key: str
+    ) -> HttpResponse | None:
+        """A miss: take the render lock and render (None), or wait for the request that
+        holds it and serve its page."""
+        seconds = settings.HUB_PAGE_RENDER_LOCK_SECONDS
+        if seconds <= 0:
+            return None
+        lock_key = _render_lock_key(headers_key)
+        if self.cache.add(lock_key, 1, seconds):
+            request._hub_render_lock = lock_key
+            return None
+        return _wait_for_render(request, self.cache, prefix, lock_key, seconds)
+
 
 class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
     """Stores a page and sets the headers for browsers and CDNs. High in MIDDLEWARE (below
@@ -426,6 +635,17 @@ class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
     SessionMiddleware and LocaleMiddleware, whose headers are part of the stored page)."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        try:
+            return self._store(request, response)
+        finally:
+            # After the page is stored, so that the requests waiting for it find it.
+            if lock_key := getattr(request, "_hub_render_lock", None):
+                try:
+                    self.cache.delete(lock_key)
+                except Exception as error:
+                    _cache_failed("write", error)
+
+    def _store(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if getattr(request, "_hub_cache_hit", False):
             # LocaleMiddleware, below, has added its Vary again.
             return _without_needless_vary(request, response)
@@ -451,9 +671,12 @@ class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
             return response  # a HEAD answer has the headers but may lack the body
         response._hub_cached_at = now
         try:
+            learned = _DeferredWrites()
             with _key_language(request):
-                key = learn_cache_key(request, response, seconds, _key_prefix(version), self.cache)
-            self.cache.set(key, response, seconds)
+                key = learn_cache_key(request, response, seconds, _key_prefix(version), learned)
+            self.cache.set_many({**learned.values, key: response}, seconds)
+            for headerlist in learned.values.values():
+                _remember_header_list(request.resolver_match.view_name, list(headerlist))
         except Exception as error:
             _cache_failed("write", error)
         return response

@@ -195,6 +195,13 @@ else:
 # when nothing changed) and an unpublished resource is gone for them at once too.
 HUB_PAGE_CACHE_SECONDS = env_int("HUB_PAGE_CACHE_SECONDS", 600)
 HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 0)
+# Each process holds the content version it read for this long (0: read it on every request),
+# so a cache hit costs no database query; a change made through another process shows up to
+# this late (hub/cache.py).
+HUB_CONTENT_VERSION_HOLD_SECONDS = env_int("HUB_CONTENT_VERSION_HOLD_SECONDS", 1)
+# After a change, the first request for a page renders it while the others for the same page
+# wait for it, at most this long (0: everybody renders; hub/cache.py).
+HUB_PAGE_RENDER_LOCK_SECONDS = env_int("HUB_PAGE_RENDER_LOCK_SECONDS", 5)
 CACHE_MIDDLEWARE_ALIAS = "default"
 CACHE_MIDDLEWARE_KEY_PREFIX = "hub.page"
 CACHE_MIDDLEWARE_SECONDS = HUB_PAGE_CACHE_SECONDS
