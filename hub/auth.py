@@ -32,6 +32,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -281,8 +282,13 @@ def _signed_in(session: SessionBase) -> bool:
     anonymous visitor's session: a used session adds `Vary: Cookie`, and the page cache
     (hub/cache.py) then never stores the page."""
     accessed = session.accessed
-    if session.get(SESSION_KEY):
-        return True
+    try:
+        if session.get(SESSION_KEY):
+            return True
+    except DatabaseError:
+        # No database, no session to check or end: the view answers with the outage page
+        # (DatabaseOutageMiddleware), which it could not do after a 500 from here.
+        return False
     session.accessed = accessed
     return False
 
