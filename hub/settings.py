@@ -103,7 +103,7 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     # Above Locale and Common: sees their redirects, so a ?ref= visit counts once. Above the
     # page cache, so that a visit answered from the cache counts too.
-    "resources.middleware.ReferralCountMiddleware",
+    "resources.clinics.referrals.ReferralCountMiddleware",
     # Stores anonymous public pages (hub/cache.py) once the middleware below are done with
     # them; below the request log, so X-Request-ID is never replayed from the cache.
     "hub.cache.UpdatePageCacheMiddleware",
@@ -371,8 +371,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # form fields and any non-file body; 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500  # counts query-string parameters too; else a 400
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads are spooled to a temporary file
-# A whole upload request, files included. Above the 10 MB image limit (resources/images.py), so
-# an editor sees that form error with the reason, not a bare 400 page.
+# A whole upload request, files included. Above the 10 MB image limit
+# (resources/editorial/images.py), so an editor sees that form error with the reason, not a
+# bare 400 page.
 HUB_MAX_UPLOAD_MB = env_int("HUB_MAX_UPLOAD_MB", 12)
 FILE_UPLOAD_HANDLERS = [
     "hub.security.UploadSizeLimitHandler",
@@ -380,7 +381,8 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Spreadsheet import/export of resources (django-import-export, resources/importing.py).
+# Spreadsheet import/export of resources
+# (django-import-export, resources/editorial/spreadsheets.py).
 # All or nothing: a file with any bad row is rolled back whole.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"  # editors import (rows arrive as drafts)
@@ -397,7 +399,7 @@ HUB_PAGE_SIZE = env_int("HUB_PAGE_SIZE", 20)
 # Where to report a vulnerability, published in /.well-known/security.txt (RFC 9116).
 HUB_SECURITY_CONTACT = env_str("HUB_SECURITY_CONTACT", "mailto:security@example.org")
 
-# `manage.py check_links` (resources/linkcheck.py; run from cron, never from a web request).
+# `manage.py check_links` (resources/editorial/linkcheck.py; from cron, never from a web request).
 HUB_LINK_CHECK_CONNECT_TIMEOUT = env_int("HUB_LINK_CHECK_CONNECT_TIMEOUT", 5)  # seconds
 HUB_LINK_CHECK_READ_TIMEOUT = env_int("HUB_LINK_CHECK_READ_TIMEOUT", 10)  # seconds
 HUB_LINK_CHECK_DEADLINE = env_int("HUB_LINK_CHECK_DEADLINE", 30)  # per link, all redirects

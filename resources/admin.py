@@ -25,10 +25,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from . import workflow
-from .admin_links import LinkStatusAdminMixin, LinkStatusFilter
-from .images import ResourceImageField, clean_resource_image
-from .importing import ResourceImportExportMixin
+from .editorial import workflow
+from .editorial.admin_links import LinkStatusAdminMixin, LinkStatusFilter
+from .editorial.images import ResourceImageField, clean_resource_image
+from .editorial.preview import MarkdownPreviewTextarea
+from .editorial.readability import for_editors as readability_for_editors
+from .editorial.review_due import REVIEW_LISTS
+from .editorial.review_due import condition as review_condition
+from .editorial.roles import can_review, is_site_admin
+from .editorial.spreadsheets import ResourceImportExportMixin
+from .editorial.workflow import WorkflowError
 from .models import (
     BoneSafety,
     Organisation,
@@ -39,12 +45,6 @@ from .models import (
     Transition,
     Vocabulary,
 )
-from .preview import MarkdownPreviewTextarea
-from .readability import for_editors as readability_for_editors
-from .review import REVIEW_LISTS
-from .review import condition as review_condition
-from .roles import can_review, is_site_admin
-from .workflow import WorkflowError
 
 admin.site.site_header = _("Physical Activity Resource Hub: editors")
 admin.site.site_title = _("Resource Hub admin")
@@ -118,7 +118,8 @@ class ResourceAdminForm(forms.ModelForm):
             "review_notes", "status", "published_at",
             "has_captions", "transcript", "transcript_url", "translations",
         ]  # fmt: skip
-        # Size, format and pixel checks before Django's own Pillow check (resources/images.py).
+        # Size, format and pixel checks before Django's own Pillow check
+        # (resources/editorial/images.py).
         field_classes = {"image": ResourceImageField}
         # Django's file widget sits in a fieldset whose legend does not label the input.
         widgets = {
@@ -230,7 +231,7 @@ def _tag_filter(vocabulary: Vocabulary) -> type[admin.SimpleListFilter]:
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
-    """The review lists of the admin index, as a filter (one definition: resources/review.py)."""
+    """The review lists of the admin index, as a filter (editorial/review_due.py)."""
 
     title = _("review")
     parameter_name = "review"
@@ -346,7 +347,7 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
 
     @admin.display(description=_("Readability"))
     def readability(self, obj: Resource) -> str:
-        """Advisory score of the saved text, per language (resources/readability.py)."""
+        """Advisory score of the saved text, per language (resources/editorial/readability.py)."""
         return readability_for_editors(obj.body, obj.summary, obj.language)
 
     # --- Roles: who may change which field (enforced on save, not only hidden) -----------

@@ -25,6 +25,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, models
 from PIL import Image
 
+from resources.editorial.portable import FORMAT, VERSION
 from resources.models import (
     BoneSafety,
     Organisation,
@@ -33,7 +34,6 @@ from resources.models import (
     Resource,
     Tag,
 )
-from resources.portable import FORMAT, VERSION
 
 from .factories import OrganisationFactory, ResourceFactory
 

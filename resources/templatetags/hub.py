@@ -16,8 +16,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_from_path
 from django.utils.translation import gettext as _
 
-from resources.feeds import feed_query
-from resources.filters import canonical_query
+from resources.catalogue.filters import canonical_query
+from resources.clinics.feeds import feed_query
 from resources.models import Kind, Resource
 
 register = template.Library()
