@@ -48,11 +48,6 @@ _current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar
 request_log = logging.getLogger("hub.request")
 
 
-def current_request_id() -> str | None:
-    """The id of the request being handled in this thread or task, if any."""
-    return _current_request_id.get()
-
-
 class RequestIdFilter(logging.Filter):
     """Give every record the id of the request it was logged in (None outside a request)."""
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .catalogue import personal, plan, views
+from .catalogue import plan, views
 from .clinics import feeds, links
 from .editorial import preview
 
@@ -11,7 +11,7 @@ urlpatterns = [
     path("resources/", views.resource_list, name="list"),
     path("resources/<slug:slug>/", views.resource_detail, name="detail"),
     path("safety/", views.safety, name="safety"),
-    path("find/", personal.self_check, name="self-check"),
+    path("find/", views.self_check, name="self-check"),
     path("about/", views.about, name="about"),
     path("my-plan/", plan.plan, name="plan"),
     path("for-clinics/", links.link_builder, name="clinics"),

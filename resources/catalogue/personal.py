@@ -10,15 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django import forms
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
-from django.shortcuts import render
-from django.urls import reverse
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
-
-from ..models import BoneSafety
 
 
 class Site(models.TextChoices):
@@ -107,74 +101,3 @@ def attach_warnings(resources: Iterable, sites: Sequence[str]) -> list:
             warnings_for([tag.slug for tag in resource.flags], sites) if sites else []
         )
     return listed
-
-
-# "Find exercises for me": one short GET form; the answers live only in the resulting URL.
-
-UNSURE = "unsure"
-
-
-class SelfCheckForm(forms.Form):
-    stand = forms.ChoiceField(
-        label=_("Can you stand up from a chair without using your arms?"),
-        choices=[("yes", _("Yes")), ("difficult", _("Yes, but with difficulty")), ("no", _("No"))],
-        widget=forms.RadioSelect,
-    )
-    walk = forms.ChoiceField(
-        label=_("Can you walk for 10 minutes without stopping?"),
-        choices=[("yes", _("Yes")), ("no", _("No"))],
-        widget=forms.RadioSelect,
-    )
-    bones = forms.ChoiceField(
-        label=_("Has your team told you that the cancer has spread to your bones?"),
-        choices=[("yes", _("Yes")), ("no", _("No")), (UNSURE, _("I am not sure"))],
-        widget=forms.RadioSelect,
-    )
-    site = forms.MultipleChoiceField(
-        label=_("If yes: where? Tick all that apply."),
-        choices=[*Site.choices, (UNSURE, _("I am not sure"))],
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    supervised = forms.ChoiceField(
-        label=_("Would you like to exercise with an expert (supervised)?"),
-        choices=[("yes", _("Yes")), ("no", _("No"))],
-        widget=forms.RadioSelect,
-        required=False,
-    )
-
-    def browse_query(self) -> QueryDict:
-        """The browse filters these answers suggest (a starting point, not an assessment)."""
-        data = self.cleaned_data
-        query = QueryDict(mutable=True)
-        if data["stand"] == "no":
-            levels = ["bed-or-chair"]
-        elif data["stand"] == "difficult" or data["walk"] == "no":
-            levels = ["gentle"]
-        else:
-            levels = ["gentle", "moderate"]
-        query.setlist("level", levels)
-        query["stage"] = "metastatic"
-        if data["bones"] in ("yes", UNSURE):
-            query.setlist("bone", [BoneSafety.SUITABLE, BoneSafety.WITH_MODIFICATIONS])
-        sites = [site for site in data["site"] if site in Site.values]
-        if data["bones"] == "yes" and sites:
-            query.setlist("site", sites)
-            query["hide_conflicts"] = "1"
-        if data.get("supervised") == "yes":
-            query["kind"] = "programme"
-        return query
-
-
-@require_safe
-def self_check(request: HttpRequest) -> HttpResponse:
-    """The form; answered, a 302 to the canonical browse address. Stores nothing."""
-    from .filters import canonical_query  # filters imports this module
-
-    if not request.GET:
-        return render(request, "resources/self_check.html", {"form": SelfCheckForm()})
-    form = SelfCheckForm(request.GET)
-    if not form.is_valid():
-        return render(request, "resources/self_check.html", {"form": form}, status=400)
-    query = canonical_query(form.browse_query())
-    return HttpResponseRedirect(f"{reverse('resources:list')}?{query}")

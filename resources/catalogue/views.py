@@ -12,15 +12,18 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
     QueryDict,
 )
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from ..models import Resource
 from .filters import ResourceFilter, browse, canonical_query, facets
+from .forms import SelfCheckForm
 from .personal import Site, attach_warnings, chosen_sites, site_query
 
 
@@ -124,3 +127,15 @@ def safety(request: HttpRequest) -> HttpResponse:
 @require_safe
 def about(request: HttpRequest) -> HttpResponse:
     return render(request, "resources/about.html")
+
+
+@require_safe
+def self_check(request: HttpRequest) -> HttpResponse:
+    """The form; answered, a 302 to the canonical browse address. Stores nothing."""
+    if not request.GET:
+        return render(request, "resources/self_check.html", {"form": SelfCheckForm()})
+    form = SelfCheckForm(request.GET)
+    if not form.is_valid():
+        return render(request, "resources/self_check.html", {"form": form}, status=400)
+    query = canonical_query(form.browse_query())
+    return HttpResponseRedirect(f"{reverse('resources:list')}?{query}")
