@@ -2,7 +2,7 @@
 
 Usage (after `make run` has loaded the starter content once):
     DJANGO_DEBUG=true .venv/bin/python bench/query_counts.py
-The budget is 8 per page (DESIGN.md §9); tests/catalogue/test_browse.py and
+The budget is 8 per page (docs/architecture.md); tests/catalogue/test_browse.py and
 tests/catalogue/test_pages.py pin it.
 """
 

@@ -314,7 +314,7 @@ STORAGES = {
     },
 }
 
-# Content Security Policy (DESIGN.md §7): our own origin only, no inline code, no nonces,
+# Content Security Policy (docs/architecture.md): our own origin only, no inline code, no nonces,
 # so anonymous pages stay cacheable. Video players are framed only after "Play".
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -393,7 +393,8 @@ IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 HUB_IMPORT_MAX_MB = env_int("HUB_IMPORT_MAX_MB", 2)  # one spreadsheet; larger: a form error
 
-# How long an approval lasts before a clinician must look again (DOMAIN: about three years).
+# How long an approval lasts before a clinician must look again (docs/editors.md).
+# Three years by default.
 HUB_REVIEW_CYCLE_DAYS = env_int("HUB_REVIEW_CYCLE_DAYS", 3 * 365)
 HUB_PAGE_SIZE = env_int("HUB_PAGE_SIZE", 20)
 # Where to report a vulnerability, published in /.well-known/security.txt (RFC 9116).

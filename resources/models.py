@@ -28,7 +28,7 @@ https_only = RegexValidator(
 
 
 class Vocabulary(models.TextChoices):
-    """The small controlled vocabularies a resource is tagged with (DOMAIN.md)."""
+    """The small controlled vocabularies a resource is tagged with (docs/domain.md)."""
 
     FITNESS_LEVEL = "level", _("Fitness level")
     CANCER_STAGE = "stage", _("Cancer stage")
@@ -90,7 +90,7 @@ class Kind(models.TextChoices):
 
 
 class BoneSafety(models.TextChoices):
-    """Bone-metastasis safety scale (DOMAIN.md). Set only by a clinical reviewer."""
+    """Bone-metastasis safety scale (docs/domain.md). Set only by a clinical reviewer."""
 
     NOT_REVIEWED = "not-reviewed", _("Not yet reviewed")
     SUITABLE = "suitable", _("Generally suitable")

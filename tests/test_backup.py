@@ -556,7 +556,7 @@ def scratch_databases() -> Iterator[tuple[str, str]]:
 def test_backup_and_restore_scripts_bring_back_database_and_media(
     scratch_databases: tuple[str, str], tmp_path: Path
 ):
-    """What README's "test a restore" asks for: back up a real hub, restore it elsewhere."""
+    """docs/operations.md, "Test a restore": back up a real hub, restore it elsewhere."""
     import psycopg
 
     source, target = scratch_databases

@@ -1,4 +1,4 @@
-"""Public browse filters: stable GET parameters with slug values (DESIGN.md §6).
+"""Public browse filters: stable GET parameters with slug values (docs/clinics.md).
 
 OR within one parameter (`?level=gentle&level=moderate`), AND across parameters.
 Each filter can express itself as a condition, so the facet counts reuse exactly the
@@ -223,7 +223,7 @@ class ResourceFilter(django_filters.FilterSet):
         )
 
 
-# The parameters that make up a browse address (README "Links for clinics").
+# The parameters that make up a browse address (docs/clinics.md).
 BROWSE_PARAMETERS = (
     "level",
     "stage",

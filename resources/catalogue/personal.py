@@ -1,4 +1,4 @@
-"""Personal bone-metastasis warnings (DOMAIN.md "Movement flags").
+"""Personal bone-metastasis warnings (docs/domain.md, "Movement flags").
 
 A visitor may say where the cancer is in their bones (`?site=spine&site=ribs`). Each lesion
 site conflicts with some movement flags, after the trial protocol's adaptation table (Galvão et

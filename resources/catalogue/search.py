@@ -1,4 +1,4 @@
-"""Free-text search over resources (DESIGN.md §8).
+"""Free-text search over resources (docs/architecture.md).
 
 On PostgreSQL: full-text search on a stored, generated `search_vector` column built with
 each resource's own language configuration (created by migration 0003, GIN-indexed),

@@ -43,7 +43,7 @@ def _without(query: QueryDict, name: str, value: str) -> str:
 
 @require_safe
 def resource_list(request: HttpRequest) -> HttpResponse:
-    # One address per filter set (README "For clinics"): anything else, `?ref=` included,
+    # One address per filter set (docs/clinics.md): anything else, `?ref=` included,
     # moves permanently to the canonical form, so printed links and caches agree.
     canonical = canonical_query(request.GET)
     if canonical != request.META.get("QUERY_STRING", ""):

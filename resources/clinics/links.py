@@ -1,4 +1,4 @@
-"""For clinics: the link builder, QR codes and printable handouts (README "For clinics").
+"""For clinics: the link builder, QR codes and printable handouts (docs/clinics.md).
 
 Everything here reads the same GET parameters as the browse page, plus `resource` (the slugs
 of individual resources), `clinic` (a name for the handout) and `ref` (a partner's code, for

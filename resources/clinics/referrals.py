@@ -1,4 +1,4 @@
-"""Referral counts without tracking (README "For clinics").
+"""Referral counts without tracking (docs/clinics.md).
 
 A visit that arrives through a partner's link (`?ref=<partner slug>`) adds one to that
 partner's counter for the day. Nothing else is kept: no cookie, no IP address, no row per

@@ -6,7 +6,7 @@ row (who, when, from → to, comment) and a history version naming the step. A s
 not allowed raises `WorkflowError` with a sentence an editor can act on.
 
 These are writes spanning two models (resource + transition) outside a plain form save,
-which is why they live in a module of their own (STYLE.md) rather than on the model.
+which is why they live in a module of their own (docs/architecture.md) rather than on the model.
 """
 
 from __future__ import annotations

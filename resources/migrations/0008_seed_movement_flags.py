@@ -1,4 +1,4 @@
-"""The movement flags of DOMAIN.md, in every site language.
+"""The movement flags of docs/domain.md, in every site language.
 
 Editors tag a resource with the movements it includes; a visitor who says where the cancer is
 in their bones then sees the warnings that apply (resources/catalogue/personal.py). Source: the trial

@@ -40,7 +40,7 @@ def url_in_language(context: template.Context, language: str) -> str:
 
 # --- What search engines, feed readers and link previews read (feeds, sitemap, sharing) ---
 
-# Open Graph wants language_TERRITORY; most English sources are UK charities (DOMAIN.md).
+# Open Graph wants language_TERRITORY; most English sources are UK charities (docs/domain.md).
 OG_LOCALES = {
     "en": "en_GB",
     "de": "de_DE",

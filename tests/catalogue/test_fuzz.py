@@ -32,7 +32,7 @@ from ..factories import ResourceFactory
 
 pytestmark = pytest.mark.django_db
 
-# The contract clinics print (README "Links for clinics"); a guard test below checks the
+# The contract clinics print (docs/clinics.md); a guard test below checks the
 # filters still agree, so the fuzzer is not fed stale values.
 VALID = {
     "level": ["bed-or-chair", "gentle", "moderate", "structured"],
