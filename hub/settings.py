@@ -95,7 +95,7 @@ MIDDLEWARE = [
     # one log line (hub/logging.py).
     "hub.logging.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "hub.security.PermissionsPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag on every cacheable answer; 304 for a matching If-None-Match (hub/cache.py sets the
@@ -331,7 +331,48 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Permissions-Policy has no Django setting: hub.security.PermissionsPolicyMiddleware.
+# Features the site never uses. Listed so that neither our pages nor anything a future
+# mistake lets into them (or a page framing the widget) can switch them on. Only names that
+# Chromium recognises: an unknown one costs every page a console error (tests/browser/
+# test_csp.py fails on it), so e.g. `ambient-light-sensor`, `bluetooth` and `web-share` are
+# left out. `interest-cohort` (FLoC) is still recognised; `browsing-topics` replaced it.
+_DENIED_FEATURES = (
+    "accelerometer",
+    "browsing-topics",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "identity-credentials-get",
+    "idle-detection",
+    "interest-cohort",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "otp-credentials",
+    "payment",
+    "publickey-credentials-create",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "window-management",
+    "xr-spatial-tracking",
+)
+
+# What static/js/player.js delegates to the video player frame (its `allow` attribute).
+_PLAYER_FEATURES = ("autoplay", "fullscreen", "picture-in-picture")
+# django-permissions-policy sends it. The player origins are the CSP's `frame-src`, so the two
+# lists cannot drift apart: a host we may not frame gets no feature, and a host we frame gets
+# what the player needs (and our own pages keep them).
+_player_origins = [origin for origin in SECURE_CSP["frame-src"] if origin.startswith("https://")]
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **{feature: [] for feature in _DENIED_FEATURES},
+    **{feature: ["self", *_player_origins] for feature in _PLAYER_FEATURES},
+}
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
