@@ -18,7 +18,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
@@ -245,6 +244,17 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def bulk_action(slug: str, step: workflow.Step, bulk: workflow.Bulk) -> Callable[..., None]:
+    """The admin action `<slug>_selected` for a workflow step: the same step, the same checks,
+    each refusal named (see ResourceAdmin._bulk)."""
+
+    def run(modeladmin: ResourceAdmin, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        modeladmin._bulk(request, queryset, step.run, bulk.done)
+
+    run.__name__ = f"{slug.replace('-', '_')}_selected"
+    return admin.action(description=bulk.description, permissions=[bulk.permission])(run)
+
+
 @admin.register(Resource)
 class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHistoryAdmin):
     form = ResourceAdminForm
@@ -278,11 +288,9 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
     autocomplete_fields = ["organisation"]
     date_hierarchy = "published_at"
     readonly_fields = ["video_provider", "video_id", "readability", "created_at", "updated_at"]
+    # The workflow's steps that are offered in bulk, then the tag action.
     actions = [
-        "submit_selected",
-        "approve_selected",
-        "unpublish_selected",
-        "archive_selected",
+        *(bulk_action(slug, step, step.bulk) for slug, step in workflow.STEPS.items() if step.bulk),
         "add_tags_selected",
     ]
     # The history list without inline styles (CSP), with the status and readable tag changes.
@@ -516,7 +524,7 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
         request: HttpRequest,
         queryset: QuerySet[Resource],
         run: Callable[[Resource, object], object],
-        done_message: Callable[[int], str],
+        done_message: str,
     ) -> None:
         done, refused = 0, []
         for resource in queryset.select_related(None).order_by("title", "pk"):
@@ -529,73 +537,9 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
             else:
                 done += 1
         if done:
-            self.message_user(request, done_message(done), messages.SUCCESS)
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
         for reason in refused:
             self.message_user(request, reason, messages.ERROR)
-
-    @admin.action(description=_("Submit selected resources for review"), permissions=["change"])
-    def submit_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.submit,
-            lambda n: (
-                ngettext(
-                    "Submitted %(count)d resource for review.",
-                    "Submitted %(count)d resources for review.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Approve and publish selected resources"), permissions=["publish"])
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.approve,
-            lambda n: (
-                ngettext(
-                    "Approved and published %(count)d resource.",
-                    "Approved and published %(count)d resources.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Unpublish selected resources"), permissions=["publish"])
-    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.unpublish,
-            lambda n: (
-                ngettext(
-                    "Unpublished %(count)d resource: it is no longer on the public site.",
-                    "Unpublished %(count)d resources: they are no longer on the public site.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Archive selected resources"), permissions=["publish"])
-    def archive_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.archive,
-            lambda n: (
-                ngettext(
-                    "Archived %(count)d resource.",
-                    "Archived %(count)d resources.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
 
     @admin.action(
         description=_("Add fitness levels or exercise types to selected resources"),
@@ -714,15 +658,8 @@ class _ReadableHistory(HistoricalRecordContextHelper):
         )
 
 
-@admin.register(Transition)
-class TransitionAdmin(admin.ModelAdmin):
-    """The latest workflow steps of every resource, read-only: the log cannot be edited."""
-
-    list_display = ["created_at", "resource", "from_status", "to_status", "actor_name", "comment"]
-    list_filter = ["to_status"]
-    list_select_related = ["resource"]
-    search_fields = ["resource__title", "actor_name", "comment"]
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the hub writes itself (workflow steps, visit counts): nobody edits them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -734,6 +671,17 @@ class TransitionAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Transition)
+class TransitionAdmin(ReadOnlyAdmin):
+    """The latest workflow steps of every resource, read-only: the log cannot be edited."""
+
+    list_display = ["created_at", "resource", "from_status", "to_status", "actor_name", "comment"]
+    list_filter = ["to_status"]
+    list_select_related = ["resource"]
+    search_fields = ["resource__title", "actor_name", "comment"]
+    date_hierarchy = "created_at"
+
+
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "active", "created_at"]
@@ -743,7 +691,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReferralCount)
-class ReferralCountAdmin(admin.ModelAdmin):
+class ReferralCountAdmin(ReadOnlyAdmin):
     """Aggregate visit counts per partner and day: read-only, for site admins only."""
 
     list_display = ["day", "partner", "visits"]
@@ -756,12 +704,3 @@ class ReferralCountAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

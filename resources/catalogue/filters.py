@@ -175,6 +175,24 @@ class ResourceFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         return {name: list(data.get(name) or []) for name in self.FACETS}
 
+    def choice_labels(self) -> dict[str, dict[str, str]]:
+        """Each facet's option labels by value, in the request's language."""
+        return {name: dict(self.filters[name].field.choices) for name in self.FACETS}
+
+    def in_words(self) -> list[str]:
+        """The valid filters chosen, as a person reads them: "Fitness level: Gentle, Moderate",
+        then the search words in quotes. Feeds and the link builder show these."""
+        labels = self.choice_labels()
+        words = [
+            f"{self.filters[name].label}: "
+            + ", ".join(str(labels[name].get(value, value)) for value in values)
+            for name, values in self.selected().items()
+            if values
+        ]
+        if search := self.form.cleaned_data.get("q"):
+            words.append(f"{self.filters['q'].label}: “{search}”")
+        return words
+
     def facet_counts(self) -> dict[str, dict[str, int]]:
         """How many results each option would give, in ONE query.
 
@@ -256,6 +274,19 @@ def canonical_query(data: QueryDict) -> str:
     if page and page != "1":
         canonical["page"] = page
     return canonical.urlencode()
+
+
+def first_page_query(data: QueryDict) -> str:
+    """The canonical query of a filter set's first page: what links, feeds and the widget's
+    "See all" hand out, whatever page the request was on."""
+    query = data.copy()
+    query.pop("page", None)
+    return canonical_query(query)
+
+
+def with_query(path: str, query: str) -> str:
+    """`path?query`, or the bare path when there is no query (no dangling "?")."""
+    return f"{path}?{query}" if query else path
 
 
 def browse(data: QueryDict, language: str) -> tuple[ResourceFilter, QuerySet[Resource]]:

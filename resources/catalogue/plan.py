@@ -7,16 +7,13 @@ Nothing is stored on the server and no cookie is set.
 
 from __future__ import annotations
 
-import re
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from ..models import Resource
+from ..models import Resource, is_slug
 
 PLAN_LIMIT = 30
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,80}$")
 
 
 def requested_slugs(request: HttpRequest) -> list[str]:
@@ -34,7 +31,7 @@ def requested_slugs(request: HttpRequest) -> list[str]:
 @require_safe
 def plan(request: HttpRequest) -> HttpResponse:
     slugs = requested_slugs(request)
-    valid = [slug for slug in slugs if _SLUG.match(slug)]
+    valid = [slug for slug in slugs if is_slug(slug, Resource)]
     found = {
         resource.slug: resource
         for resource in Resource.objects.published().for_listing().filter(slug__in=valid)

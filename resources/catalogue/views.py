@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from ..models import Resource
-from .filters import ResourceFilter, browse, canonical_query, facets
+from .filters import ResourceFilter, browse, canonical_query, facets, with_query
 from .forms import SelfCheckForm
 from .personal import Site, attach_warnings, chosen_sites, site_query
 
@@ -47,9 +47,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     # moves permanently to the canonical form, so printed links and caches agree.
     canonical = canonical_query(request.GET)
     if canonical != request.META.get("QUERY_STRING", ""):
-        return HttpResponsePermanentRedirect(
-            f"{request.path}?{canonical}" if canonical else request.path
-        )
+        return HttpResponsePermanentRedirect(with_query(request.path, canonical))
     filterset, results = browse(request.GET, get_language())
     valid = filterset.is_valid()
     counts = filterset.facet_counts() if valid else None
@@ -60,7 +58,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     except InvalidPage:
         raise Http404(_("There is no such page of results.")) from None
 
-    labels = {name: dict(filterset.filters[name].field.choices) for name in ResourceFilter.FACETS}
+    labels = filterset.choice_labels()
     selected = []
     for name in ResourceFilter.FACETS:
         for value in request.GET.getlist(name):
@@ -138,4 +136,4 @@ def self_check(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "resources/self_check.html", {"form": form}, status=400)
     query = canonical_query(form.browse_query())
-    return HttpResponseRedirect(f"{reverse('resources:list')}?{query}")
+    return HttpResponseRedirect(with_query(reverse("resources:list"), query))

@@ -25,12 +25,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
-from ..catalogue.filters import browse, canonical_query
-from ..models import Partner
+from ..catalogue.filters import browse, first_page_query, with_query
+from ..models import UI_LANGUAGES, Partner
 
 logger = logging.getLogger(__name__)
 
-UI_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
 
 # What may stand in the header as an origin. Partner.clean() already demands
 # https://host[:port]; this guards the header against rows written around the admin (a ";"
@@ -82,10 +81,8 @@ def _widget(request: HttpRequest) -> HttpResponse:
 
     shown = list(results[: settings.HUB_PAGE_SIZE])
     total = len(shown) if len(shown) < settings.HUB_PAGE_SIZE else results.count()
-    query = request.GET.copy()
-    query.pop("page", None)  # the widget shows the first page; "See all" starts there too
-    query_string = canonical_query(query)
-    see_all_url = reverse("resources:list") + (f"?{query_string}" if query_string else "")
+    # The widget shows the first page; "See all" starts there too.
+    see_all_url = with_query(reverse("resources:list"), first_page_query(request.GET))
     context = {
         "resources": shown,
         "total": total,

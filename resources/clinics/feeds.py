@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape, format_html
@@ -20,7 +20,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from ..catalogue.filters import ResourceFilter, browse, canonical_query
+from ..catalogue.filters import (
+    ResourceFilter,
+    browse,
+    first_page_query,
+    with_query,
+)
 from ..models import Resource
 
 FEED_SIZE = 50
@@ -41,17 +46,6 @@ class Selection:
     filters: list[str]
 
 
-def feed_query(data: QueryDict) -> str:
-    """The browse parameters of a feed address, canonical; a feed has no pages."""
-    query = QueryDict(canonical_query(data), mutable=True)
-    query.pop("page", None)
-    return query.urlencode()
-
-
-def _with_query(path: str, query: str) -> str:
-    return f"{path}?{query}" if query else path
-
-
 class NewlyPublishedFeed(Feed):
     feed_type = Rss201rev2Feed
     url_name = "resources:feed-rss"
@@ -60,19 +54,11 @@ class NewlyPublishedFeed(Feed):
         filterset, results = browse(request.GET, get_language())
         if not filterset.is_valid():
             raise InvalidFilters(filterset)
-        labels = {
-            name: dict(filterset.filters[name].field.choices) for name in ResourceFilter.FACETS
-        }
-        filters = [
-            f"{filterset.filters[name].label}: "
-            + ", ".join(str(labels[name].get(value, value)) for value in values)
-            for name, values in filterset.selected().items()
-            if values
-        ]
-        if search := filterset.form.cleaned_data.get("q"):
-            filters.append(f"{filterset.filters['q'].label}: {search}")
+        filters = filterset.in_words()
         newest = results.order_by("-published_at", "slug")[:FEED_SIZE]
-        return Selection(resources=list(newest), query=feed_query(request.GET), filters=filters)
+        return Selection(
+            resources=list(newest), query=first_page_query(request.GET), filters=filters
+        )
 
     def title(self, obj: Selection) -> str:
         return _("Physical Activity Resource Hub: newly published")
@@ -87,10 +73,10 @@ class NewlyPublishedFeed(Feed):
         return self.description(obj)
 
     def link(self, obj: Selection) -> str:
-        return _with_query(reverse("resources:list"), obj.query)
+        return with_query(reverse("resources:list"), obj.query)
 
     def feed_url(self, obj: Selection) -> str:
-        return _with_query(reverse(self.url_name), obj.query)
+        return with_query(reverse(self.url_name), obj.query)
 
     def items(self, obj: Selection) -> list[Resource]:
         return obj.resources

@@ -27,7 +27,13 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from ..catalogue.filters import ResourceFilter, browse, canonical_query, facets
+from ..catalogue.filters import (
+    ResourceFilter,
+    browse,
+    facets,
+    first_page_query,
+    with_query,
+)
 from ..models import Partner, Resource
 from .referrals import not_a_referral
 
@@ -141,7 +147,7 @@ class LinkRequest:
 
 def read_link_request(data: QueryDict) -> LinkRequest:
     # The filters are checked in their canonical form, which is exactly what the link holds.
-    query = filter_query(data)
+    query = first_page_query(data)
     filterset, results = browse(QueryDict(query), get_language())
     form = LinkForm(data)
     form_ok = form.is_valid()
@@ -152,13 +158,6 @@ def read_link_request(data: QueryDict) -> LinkRequest:
         )
         form_ok = False
     return LinkRequest(query, form, filterset, results, form_ok and filters_ok)
-
-
-def filter_query(data: QueryDict) -> str:
-    """The canonical browse query of a link: always the first page."""
-    query = data.copy()
-    query.pop("page", None)
-    return canonical_query(query)
 
 
 def _join(*parts: str) -> str:
@@ -184,7 +183,7 @@ class Link:
 
 
 def _absolute(request: HttpRequest, path: str, query: str) -> str:
-    return request.build_absolute_uri(f"{path}?{query}" if query else path)
+    return request.build_absolute_uri(with_query(path, query))
 
 
 def filter_link(request: HttpRequest, link_request: LinkRequest, matching: int | None) -> Link:
@@ -214,16 +213,7 @@ def resource_link(request: HttpRequest, resource: Resource, partner: Partner | N
 
 def describe_filters(filterset: ResourceFilter) -> str:
     """The chosen filters in words: "Fitness level: Gentle; Language of the resource: German"."""
-    parts = []
-    for name, values in filterset.selected().items():
-        if values:
-            labels = dict(filterset.filters[name].field.choices)
-            chosen = ", ".join(str(labels[value]) for value in values)
-            parts.append(f"{filterset.filters[name].label}: {chosen}")
-    search = filterset.form.cleaned_data.get("q")
-    if search:
-        parts.append(f"{filterset.filters['q'].label}: “{search}”")
-    return "; ".join(parts) if parts else gettext("Every resource on the hub")
+    return "; ".join(filterset.in_words()) or gettext("Every resource on the hub")
 
 
 def embed_snippet(request: HttpRequest, query: str) -> str:

@@ -8,7 +8,6 @@ person, and the `ref` parameter changes nothing on the page.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
@@ -19,11 +18,10 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from ..models import Partner, ReferralCount
+from ..models import Partner, ReferralCount, is_slug
 
 logger = logging.getLogger(__name__)
 
-_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 # Not pages a person visits: the admin, machine-readable endpoints, and the widget (a
 # widget shown on a partner's page is not a visit to the hub).
@@ -88,7 +86,7 @@ class ReferralCountMiddleware:
             slug = request.GET["ref"]
             match = getattr(request, "resolver_match", None)
             if (
-                _SLUG.fullmatch(slug)
+                is_slug(slug, Partner)
                 and _is_public_page(request.path_info)
                 and not getattr(match and match.func, "not_a_referral", False)
                 and _is_arrival(response)

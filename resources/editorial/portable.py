@@ -34,6 +34,7 @@ from django.db import connection, models, transaction
 from django.db.models.deletion import ProtectedError
 
 from ..models import Organisation, Partner, ReferralCount, Resource, Tag
+from .content_import import describe
 
 FORMAT = "physical-activity-resource-hub/content"
 VERSION = 1
@@ -397,7 +398,7 @@ class _Import:
                     validate_constraints=section.validate_in_database,
                 )
             except ValidationError as error:
-                raise PortableError(f"{label}: {_describe(error)}") from None
+                raise PortableError(f"{label}: {describe(error)}") from None
             encoded_related = {name: sorted(pairs) for name, (pairs, _) in related.items()}
             if before is not None and section.encode(obj, encoded_related) == before:
                 tally.unchanged += 1
@@ -501,12 +502,3 @@ def _parse(parser: Any, value: Any, label: str, name: str) -> Any:
         return parser(value)
     except (TypeError, ValueError):
         raise PortableError(f"{label}: {name}: {value!r} is not a valid date or time.") from None
-
-
-def _describe(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(
-            f"{name}: {' '.join(messages)}" if name != "__all__" else " ".join(messages)
-            for name, messages in error.message_dict.items()
-        )
-    return " ".join(error.messages)

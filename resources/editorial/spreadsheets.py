@@ -27,6 +27,7 @@ from import_export.formats import base_formats
 from import_export.forms import ExportForm, ImportForm
 
 from ..models import BoneSafety, Organisation, Resource, Status, Tag, Transition, Vocabulary
+from .content_import import tags_by_key, unknown_slugs
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -205,7 +206,7 @@ class ResourceSheet(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs: Any) -> None:
         self._seen_slugs = {}
-        self._tags = {(tag.vocabulary, tag.slug): tag for tag in Tag.objects.all()}
+        self._tags = tags_by_key()
 
     def before_import_row(self, row: dict, **kwargs: Any) -> None:
         for column, value in row.items():
@@ -284,9 +285,8 @@ class ResourceSheet(resources.ModelResource):
                 for slug in str(cell if cell is not None else "").split(TAG_SEPARATOR)
                 if slug.strip()
             ]
-            unknown = [slug for slug in slugs if (vocabulary.value, slug) not in self._tags]
+            unknown, valid = unknown_slugs(self._tags, vocabulary.value, slugs)
             if unknown:
-                valid = sorted(slug for vocab, slug in self._tags if vocab == vocabulary.value)
                 errors.setdefault(column, []).append(
                     gettext("Unknown %(vocabulary)s: %(unknown)s. Use one of: %(valid)s.")
                     % {

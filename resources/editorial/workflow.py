@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from ..models import Resource, Status, Tag, Transition, Vocabulary
 from .roles import can_edit, can_publish, can_review, is_site_admin, public_name
@@ -241,6 +241,15 @@ def add_tags(resource: Resource, user: User, tags: Iterable[Tag]) -> Transition 
 
 
 @dataclass(frozen=True)
+class Bulk:
+    """A step offered as a bulk action on the resource list (resources/admin.py makes it)."""
+
+    description: str
+    done: str  # ngettext_lazy with a `count` placeholder
+    permission: str  # the admin's has_<permission>_permission
+
+
+@dataclass(frozen=True)
 class Step:
     """One button of the change form: what it is called and when it is offered."""
 
@@ -249,11 +258,40 @@ class Step:
     from_statuses: tuple[str, ...]
     allowed: Callable[[User], bool]
     comment_required: bool = False
+    bulk: Bulk | None = None
 
 
 STEPS: dict[str, Step] = {
-    "submit": Step(gettext_lazy("Submit for review"), submit, (Status.DRAFT,), can_edit),
-    "approve": Step(gettext_lazy("Approve and publish"), approve, (Status.IN_REVIEW,), can_publish),
+    "submit": Step(
+        gettext_lazy("Submit for review"),
+        submit,
+        (Status.DRAFT,),
+        can_edit,
+        bulk=Bulk(
+            gettext_lazy("Submit selected resources for review"),
+            ngettext_lazy(
+                "Submitted %(count)d resource for review.",
+                "Submitted %(count)d resources for review.",
+                "count",
+            ),
+            "change",
+        ),
+    ),
+    "approve": Step(
+        gettext_lazy("Approve and publish"),
+        approve,
+        (Status.IN_REVIEW,),
+        can_publish,
+        bulk=Bulk(
+            gettext_lazy("Approve and publish selected resources"),
+            ngettext_lazy(
+                "Approved and published %(count)d resource.",
+                "Approved and published %(count)d resources.",
+                "count",
+            ),
+            "publish",
+        ),
+    ),
     "send-back": Step(
         gettext_lazy("Send back to the editor"),
         send_back,
@@ -261,12 +299,31 @@ STEPS: dict[str, Step] = {
         can_review,
         comment_required=True,
     ),
-    "unpublish": Step(gettext_lazy("Unpublish"), unpublish, (Status.PUBLISHED,), can_publish),
+    "unpublish": Step(
+        gettext_lazy("Unpublish"),
+        unpublish,
+        (Status.PUBLISHED,),
+        can_publish,
+        bulk=Bulk(
+            gettext_lazy("Unpublish selected resources"),
+            ngettext_lazy(
+                "Unpublished %(count)d resource: it is no longer on the public site.",
+                "Unpublished %(count)d resources: they are no longer on the public site.",
+                "count",
+            ),
+            "publish",
+        ),
+    ),
     "archive": Step(
         gettext_lazy("Archive"),
         archive,
         (Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED),
         can_publish,
+        bulk=Bulk(
+            gettext_lazy("Archive selected resources"),
+            ngettext_lazy("Archived %(count)d resource.", "Archived %(count)d resources.", "count"),
+            "publish",
+        ),
     ),
     "restore": Step(
         gettext_lazy("Restore to draft"), restore_to_draft, (Status.ARCHIVED,), can_edit

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from resources.models import BoneSafety, Resource, Status, Transition
 
-from ..factories import ResourceFactory
+from ..factories import ResourceFactory, tags_for
 from .test_workflow import change_form_data, change_url, tag_pks
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_restoring_a_published_resources_old_rating_sends_it_back_to_review(
 def test_restoring_brings_back_the_old_versions_tags(reviewer: Client):
     resource = ResourceFactory(draft=True, tags={"type": ["balance"]})
     first = resource.history.first()  # the latest version: the tags are set after creation
-    resource.set_tags({"type": ["strength"]})
+    resource.tags.set(tags_for({"type": ["strength"]}))
     # The restore form starts from the old version's tags, not today's.
     data = change_form_data(reviewer, restore_url(resource, first.history_id))
     assert data["tags_type"] == tag_pks("type", "balance")

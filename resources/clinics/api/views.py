@@ -13,11 +13,9 @@ so a clinic's page can call the API from the browser.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import date, datetime
 from functools import wraps
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
@@ -25,82 +23,23 @@ from django.db.models import Prefetch
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.urls import URLPattern, URLResolver, re_path
-from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, NinjaAPI, Path, Query, Schema, Status
+from ninja import NinjaAPI, Path, Query, Status
 from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
 
-from ...catalogue.filters import ResourceFilter, browse
-from ...models import BoneSafety, Kind, Resource, Tag, Vocabulary
-
-UI_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-# A header name as it may appear in Access-Control-Request-Headers (RFC 9110 token).
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-
-UiLanguage = Literal[UI_LANGUAGES]  # type: ignore[valid-type]
-KindSlug = Literal[tuple(Kind.values)]  # type: ignore[valid-type]
-SafetySlug = Literal[tuple(value for value, _label in BoneSafety.public_choices())]  # type: ignore[valid-type]
-
-UI_DESCRIPTION = (
-    "Language of the labels and messages, of `html_url`, and of the result order: like "
-    "`/<ui>/resources/`, resources in this language come first. Default `en`."
+from ...catalogue.filters import ResourceFilter, browse, with_query
+from ...models import BoneSafety, Kind, Resource, Tag, Vocabulary, is_slug
+from .cors import read_only_cross_origin
+from .schemas import (
+    Message,
+    ParameterErrors,
+    ResourceDetailOut,
+    ResourcePage,
+    ResourceQuery,
+    UiQuery,
+    VocabulariesOut,
 )
-
-
-# --- CORS, HEAD and method handling for every /api/v1/ address -------------------------------
-
-
-def _ui_language(request: HttpRequest) -> str:
-    requested = request.GET.get("ui", "")
-    return requested if requested in UI_LANGUAGES else settings.LANGUAGE_CODE
-
-
-def _preflight(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(status=204)
-    response["Access-Control-Allow-Methods"] = ", ".join(SAFE_METHODS)
-    requested = [
-        name.strip()
-        for name in request.headers.get("Access-Control-Request-Headers", "").split(",")
-        if _HEADER_NAME.match(name.strip())
-    ]
-    if requested:
-        # Nothing here depends on a request header and no credentials are ever accepted,
-        # so whatever a client wants to send is harmless.
-        response["Access-Control-Allow-Headers"] = ", ".join(requested)
-        response["Vary"] = "Access-Control-Request-Headers"
-    response["Access-Control-Max-Age"] = "86400"
-    return response
-
-
-def read_only_cross_origin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """GET and HEAD for anyone, from any origin; OPTIONS answers a CORS preflight; other
-    methods get a JSON 405. Labels and messages are in the `ui` language."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "OPTIONS":
-            response = _preflight(request)
-        elif request.method not in SAFE_METHODS:
-            response = JsonResponse({"detail": "Method not allowed."}, status=405)
-        else:
-            head = request.method == "HEAD"
-            if head:
-                request.method = "GET"
-            with translation.override(_ui_language(request)):
-                response = view(request, *args, **kwargs)
-            if head:
-                length = len(response.content)
-                response.content = b""
-                response["Content-Length"] = str(length)
-        response["Allow"] = ", ".join(SAFE_METHODS)
-        response["Access-Control-Allow-Origin"] = "*"
-        return response
-
-    wrapper.csrf_exempt = True  # type: ignore[attr-defined]  # nothing here changes state
-    return wrapper
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -154,176 +93,6 @@ api = ReadOnlyAPI(
     docs=Swagger(settings={"validatorUrl": None}),
     docs_decorator=_docs_page,
 )
-
-
-# --- Schemas ---------------------------------------------------------------------------------
-
-
-def _values_description(text: str, parameter: str) -> str:
-    return (
-        f"{text} Repeat the parameter for several values (they are OR-ed); different "
-        f"parameters are AND-ed. Values: `{parameter}` in `/api/v1/vocabularies/`."
-    )
-
-
-class ResourceQuery(Schema):
-    """The browse page's parameters. Declared for the schema; the filtering itself is done by
-    `filters.browse()` on the raw query string, exactly as for the browse page."""
-
-    level: list[str] = Field(
-        default_factory=list,
-        description=_values_description("Fitness level.", "levels"),
-        json_schema_extra={"example": ["gentle", "moderate"]},
-    )
-    stage: list[str] = Field(
-        default_factory=list,
-        description=_values_description("Cancer stage.", "stages"),
-        json_schema_extra={"example": ["metastatic"]},
-    )
-    bone: list[str] = Field(
-        default_factory=list,
-        description=_values_description("Safety with bone metastases.", "bone_safety"),
-        json_schema_extra={"items": {"type": "string", "enum": list(SafetySlug.__args__)}},
-    )
-    type: list[str] = Field(
-        default_factory=list,
-        description=_values_description("Type of exercise.", "types"),
-        json_schema_extra={"example": ["balance"]},
-    )
-    kind: list[str] = Field(
-        default_factory=list,
-        description=_values_description("Format.", "kinds"),
-        json_schema_extra={"items": {"type": "string", "enum": list(Kind.values)}},
-    )
-    lang: list[str] = Field(
-        default_factory=list,
-        description=_values_description("Language of the resource.", "languages"),
-        json_schema_extra={"items": {"type": "string", "enum": list(UI_LANGUAGES)}},
-    )
-    captions: Literal["1"] | None = Field(
-        None,
-        description=(
-            "`1`: only videos with captions, and resources of any kind with a transcript "
-            "(on the hub or linked)."
-        ),
-    )
-    q: str | None = Field(
-        None,
-        max_length=200,
-        description="Free-text search. Results are then ordered by relevance.",
-    )
-    page: int = Field(
-        1,
-        ge=1,
-        description=(
-            "Page number, from 1. Not a whole number of at least 1: 400. Past the last page: 404."
-        ),
-    )
-    ui: UiLanguage = Field("en", description=UI_DESCRIPTION)
-
-
-class UiQuery(Schema):
-    ui: UiLanguage = Field("en", description=UI_DESCRIPTION)
-
-
-class TagOut(Schema):
-    slug: str
-    name: str
-
-
-class SafetyOut(Schema):
-    slug: SafetySlug
-    label: str
-
-
-class OrganisationOut(Schema):
-    name: str
-    website: str | None
-    country: str | None = Field(description="Two-letter ISO code.")
-
-
-class VideoOut(Schema):
-    provider: Literal["youtube", "vimeo"]
-    id: str
-    embed_url: str = Field(
-        description="Privacy-enhanced player (youtube-nocookie.com, or Vimeo with dnt=1)."
-    )
-
-
-class ResourceOut(Schema):
-    slug: str = Field(description="Stable: it never changes once published.")
-    title: str
-    kind: KindSlug
-    summary: str
-    url: str | None = Field(description="The external page or video page, if any.")
-    html_url: str = Field(description="The hub's own page for this resource, in the ui language.")
-    language: UiLanguage = Field(description="Language of the resource itself.")
-    duration_minutes: int | None
-    organisation: OrganisationOut
-    fitness_levels: list[TagOut]
-    cancer_stages: list[TagOut]
-    exercise_types: list[TagOut]
-    bone_metastasis_safety: SafetyOut
-    rating_is_provisional: bool = Field(
-        description="True: the rating is a proposal by the hub team; no clinician reviewed it."
-    )
-    reviewed_by: str | None = Field(description="The clinical reviewer; null when provisional.")
-    reviewed_on: date | None = Field(description="Null when the rating is provisional.")
-    next_review_due: date | None = Field(description="Null when the rating is provisional.")
-    published_at: datetime
-    video: VideoOut | None
-    has_captions: bool = Field(description="Videos: true when the video has captions.")
-    transcript_url: str | None = Field(description="A transcript published elsewhere, if any.")
-
-
-class TranslationOut(Schema):
-    language: UiLanguage = Field(description="Language of the translated resource.")
-    slug: str
-    html_url: str = Field(description="The hub's page for the translation, in the ui language.")
-
-
-class ResourceDetailOut(ResourceOut):
-    translations: list[TranslationOut] = Field(
-        description="The same resource in other languages (published ones only)."
-    )
-
-
-class ResourcePage(Schema):
-    count: int = Field(description="Results over all pages.")
-    page: int
-    pages: int
-    next: str | None = Field(description="Absolute URL of the next page, or null.")
-    previous: str | None = Field(description="Absolute URL of the previous page, or null.")
-    results: list[ResourceOut]
-
-
-class ParameterErrors(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(description="Messages by parameter name.")
-
-
-class Message(Schema):
-    detail: str
-
-
-class VocabularyValue(Schema):
-    slug: str
-    label: str
-
-
-class VocabularyOut(Schema):
-    parameter: str = Field(description="The query parameter that takes these values.")
-    label: str
-    values: list[VocabularyValue]
-
-
-class VocabulariesOut(Schema):
-    levels: VocabularyOut
-    stages: VocabularyOut
-    bone_safety: VocabularyOut
-    types: VocabularyOut
-    kinds: VocabularyOut
-    languages: VocabularyOut
 
 
 # --- Errors ----------------------------------------------------------------------------------
@@ -402,7 +171,7 @@ def _page_url(request: HttpRequest, number: int) -> str:
     """This query with another page number; every other parameter is kept as given."""
     query: QueryDict = request.GET.copy()
     query["page"] = str(number)
-    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+    return request.build_absolute_uri(with_query(request.path, query.urlencode()))
 
 
 # --- Operations ------------------------------------------------------------------------------
@@ -460,7 +229,7 @@ def resource_detail(
     ),
 ) -> Status[dict[str, Any]]:
     resource = None
-    if _SLUG.match(slug):  # anything else cannot be a slug (and a NUL would upset PostgreSQL)
+    if is_slug(slug, Resource):  # anything else cannot be a slug (and a NUL would upset PostgreSQL)
         translations = Prefetch(
             "translations",
             queryset=Resource.objects.published().only("slug", "language").order_by("language"),
