@@ -59,13 +59,17 @@ def test_a_browse_link_with_ref_counts_once_and_moves_to_the_canonical_address(c
 
 
 @pytest.mark.parametrize(
-    "url",
-    ["/?ref=st-example", "/en/resources?ref=st-example&level=gentle"],
+    ("url", "lands_on"),
+    [
+        ("/?ref=st-example", "/en/?ref=st-example"),
+        ("/en/resources?ref=st-example&level=gentle", "/en/resources/?level=gentle"),
+    ],
 )
-def test_a_redirect_that_keeps_ref_counts_where_it_leads_not_twice(client, partner, url):
+def test_a_redirect_that_keeps_ref_counts_where_it_leads_not_twice(client, partner, url, lands_on):
     response = client.get(url, follow=True)
-    assert len(response.redirect_chain) >= 1
+    assert response.redirect_chain[-1][0] == lands_on
     assert response.status_code == 200
+    assert response.content.count(b"<h1") == 1
     assert visits(partner) == {timezone.localdate(): 1}
 
 
@@ -144,6 +148,8 @@ def test_a_database_error_while_counting_still_serves_the_page(client, partner):
     with mock.patch("resources.clinics.referrals.record_referral", side_effect=DatabaseError):
         response = client.get("/en/?ref=st-example")
     assert response.status_code == 200
+    assert response.content.count(b"<h1") == 1  # the home page itself, not an error page
+    assert not ReferralCount.objects.exists()
 
 
 def test_a_counted_visit_stays_within_the_query_budget(client, partner):
