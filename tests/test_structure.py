@@ -12,8 +12,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from resources.catalogue.filters import BROWSE_PARAMETERS
-
 APP = Path(settings.BASE_DIR) / "resources"
 
 
@@ -83,9 +81,3 @@ def test_no_import_cycle_in_the_app():
     # Packages import their own modules (resources.clinics -> resources.clinics.api): not cycles.
     real = [cycle for cycle in cycles if not all(cycle[0].startswith(m) for m in cycle)]
     assert real == []
-
-
-def test_the_api_documents_exactly_the_browse_parameters(client):
-    schema = client.get("/api/v1/openapi.json").json()
-    parameters = schema["paths"]["/api/v1/resources/"]["get"]["parameters"]
-    assert [parameter["name"] for parameter in parameters] == [*BROWSE_PARAMETERS, "page", "ui"]

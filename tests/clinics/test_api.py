@@ -488,10 +488,12 @@ def test_the_openapi_schema_declares_the_browse_parameters(client):
     schema = client.get("/api/v1/openapi.json").json()
     operation = schema["paths"]["/api/v1/resources/"]["get"]
     parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    # Derived from the browse page's filters: every browse parameter, then the API's own two.
     assert list(parameters) == [
-        *("level", "stage", "bone", "type", "kind", "lang", "captions", "q", "page", "ui")
+        *("level", "stage", "bone", "type", "kind", "lang", "captions", "q", "site"),
+        *("hide_conflicts", "page", "ui"),
     ]
-    for name in ("level", "stage", "bone", "type", "kind", "lang"):
+    for name in ("level", "stage", "bone", "type", "kind", "lang", "site"):
         assert parameters[name]["schema"]["type"] == "array"
         assert parameters[name]["required"] is False
     assert "not-reviewed" not in parameters["bone"]["schema"]["items"]["enum"]
