@@ -5,6 +5,7 @@ safe for a laptop; production (DJANGO_DEBUG=false) refuses to start without a se
 and allowed hosts.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -112,6 +113,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends staff sessions after HUB_STAFF_SESSION_IDLE_HOURS idle, HUB_STAFF_SESSION_MAX_DAYS
+    # at most.
+    "hub.auth.StaffSessionLifetimeMiddleware",
     # Records who made each change in a resource's history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -166,22 +170,31 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+# A Redis that hangs must not hang pages or /readyz: milliseconds to wait for a connection and
+# for each answer (a healthy one answers in well under one). After a failure the page cache
+# is skipped for HUB_CACHE_BREAKER_SECONDS in that process, then tried again (hub/cache.py).
+HUB_CACHE_TIMEOUT_MS = env_int("HUB_CACHE_TIMEOUT_MS", 250)
+HUB_CACHE_BREAKER_SECONDS = env_int("HUB_CACHE_BREAKER_SECONDS", 10)
 if _cache_url:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
-            # A Redis that never answers must not hang pages or /readyz.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": HUB_CACHE_TIMEOUT_MS / 1000,
+                "socket_timeout": HUB_CACHE_TIMEOUT_MS / 1000,
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Full-page cache of public pages for anonymous visitors (hub/cache.py). Publishing or editing
 # content replaces the key's content version, so these are upper bounds, not delays: seconds
-# a page is kept here and by CDNs (s-maxage; 0 turns the page cache off), and by browsers.
+# a page is kept here and by CDNs (s-maxage; 0 turns the page cache off), and by browsers
+# (max-age). Browsers: 0 by default, so they ask again on every visit (a 304 from the cache
+# when nothing changed) and an unpublished resource is gone for them at once too.
 HUB_PAGE_CACHE_SECONDS = env_int("HUB_PAGE_CACHE_SECONDS", 600)
-HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 60)
+HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 0)
 CACHE_MIDDLEWARE_ALIAS = "default"
 CACHE_MIDDLEWARE_KEY_PREFIX = "hub.page"
 CACHE_MIDDLEWARE_SECONDS = HUB_PAGE_CACHE_SECONDS
@@ -218,8 +231,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "hub.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "hub.auth.client_ip"
-# X-Forwarded-For is believed only from the TLS proxy the deployment says it has.
-HUB_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+# X-Forwarded-For is believed only when the connection comes from one of these proxies
+# (addresses or CIDR networks, comma-separated); hub.auth.client_ip then takes the right-most
+# address in it that is not one of them. Empty (the default): the header is never believed, so a
+# client cannot choose the address that login lockouts count.
+HUB_TRUSTED_PROXIES = env_list("HUB_TRUSTED_PROXIES")
+for _proxy in HUB_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"HUB_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from None
 # hub.security logs every login, failure and lockout (without passwords or codes); axes' own
 # tables keep only the current failure counts, and its admin pages stay off (an attempted
 # username can be a password typed in the wrong box). Unlock early: axes_reset_username.
@@ -374,6 +397,12 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     **{feature: ["self", *_player_origins] for feature in _PLAYER_FEATURES},
 }
 SESSION_COOKIE_HTTPONLY = True
+# Only staff have sessions (anonymous visitors get no cookie). A session ends after this many
+# hours without a request, and in any case this many days after the login: a forgotten laptop
+# does not keep the admin open for weeks (hub.auth.StaffSessionLifetimeMiddleware).
+HUB_STAFF_SESSION_IDLE_HOURS = env_int("HUB_STAFF_SESSION_IDLE_HOURS", 12)
+HUB_STAFF_SESSION_MAX_DAYS = env_int("HUB_STAFF_SESSION_MAX_DAYS", 7)
+SESSION_COOKIE_AGE = HUB_STAFF_SESSION_IDLE_HOURS * 3600
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

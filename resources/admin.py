@@ -31,7 +31,7 @@ from .editorial.preview import MarkdownPreviewTextarea
 from .editorial.readability import for_editors as readability_for_editors
 from .editorial.review_due import REVIEW_LISTS
 from .editorial.review_due import condition as review_condition
-from .editorial.roles import can_review, is_site_admin
+from .editorial.roles import can_publish, can_review, is_site_admin
 from .editorial.spreadsheets import ResourceImportExportMixin
 from .editorial.workflow import WorkflowError
 from .models import (
@@ -40,6 +40,8 @@ from .models import (
     Partner,
     ReferralCount,
     Resource,
+    SlugRedirect,
+    Status,
     Tag,
     Transition,
     Vocabulary,
@@ -50,11 +52,61 @@ admin.site.site_title = _("Resource Hub admin")
 admin.site.index_title = _("Curate resources")
 
 
+class OrganisationAdminForm(forms.ModelForm):
+    """Name and website of an organisation with published resources appear on those pages:
+    only a clinical reviewer may change them (workflow.ORGANISATION_RULES)."""
+
+    # Set by OrganisationAdmin.get_form for the request's user.
+    may_change_public_fields = True
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "slug", "website", "country"]
+
+    def public_changes(self) -> list[str]:
+        """The recorded (patient-visible) fields this save changes."""
+        return [
+            name
+            for name, rule in workflow.ORGANISATION_RULES.items()
+            if rule == workflow.Consequence.RECORD and name in self.changed_data
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if (
+            self.instance.pk
+            and not self.may_change_public_fields
+            and self.public_changes()
+            and self.instance.resources.filter(status=Status.PUBLISHED).exists()
+        ):
+            raise forms.ValidationError(
+                _(
+                    "This organisation has published resources, whose pages show its name and "
+                    "website. Ask a clinical reviewer to change them."
+                )
+            )
+        return cleaned
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationAdminForm
     list_display = ["name", "country", "website"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.may_change_public_fields = can_publish(request.user)
+        return form
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        fields = [
+            str(Organisation._meta.get_field(name).verbose_name) for name in form.public_changes()
+        ]
+        if change and fields:
+            workflow.record_organisation_change(obj, request.user, fields)
 
 
 @admin.register(Tag)
@@ -185,29 +237,37 @@ class ResourceAdminForm(forms.ModelForm):
         ]
         self.instance.tags.set(kept + chosen)
 
-    def safety_changes(self, before: Resource | None) -> list[str]:
-        """Names of the safety-relevant fields and vocabularies this save changes."""
-        if before is None:
-            return []
-        changed = [
-            str(Resource._meta.get_field(name).verbose_name)
-            for name in workflow.SAFETY_FIELDS
-            if _comparable(getattr(self.instance, name)) != _comparable(getattr(before, name))
+    def edit_changes(self, before: Resource) -> workflow.Changes:
+        """What this save changes, by the one rule table (resources/workflow.py EDIT_RULES).
+
+        A vocabulary or field left out of the form (read-only for this user) is unchanged."""
+        tags = [
+            tag
+            for vocabulary in Vocabulary
+            if _vocabulary_field(vocabulary) in self.fields
+            for tag in self.cleaned_data[_vocabulary_field(vocabulary)]
         ]
-        tags_before = list(before.tags.all())
-        for vocabulary in map(Vocabulary, workflow.SAFETY_VOCABULARIES):
-            name = _vocabulary_field(vocabulary)
-            if name not in self.fields:
-                continue
-            old = {tag.pk for tag in tags_before if tag.vocabulary == vocabulary}
-            if old != {tag.pk for tag in self.cleaned_data[name]}:
-                changed.append(str(vocabulary.label))
-        return changed
-
-
-def _comparable(value: object) -> object:
-    """Browsers send text areas with CRLF line ends: not a change of content."""
-    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+        after = workflow.snapshot(
+            self.instance,
+            translations=self.cleaned_data.get("translations")
+            if "translations" in self.fields
+            else None,
+        )
+        after.update(
+            {
+                workflow.tag_key(vocabulary): frozenset(
+                    tag.pk for tag in tags if tag.vocabulary == vocabulary
+                )
+                for vocabulary in Vocabulary
+                if _vocabulary_field(vocabulary) in self.fields
+            }
+        )
+        return workflow.changes_between(
+            workflow.snapshot(
+                before, tags=before.tags.all(), translations=before.translations.all()
+            ),
+            after,
+        )
 
 
 def _tag_filter(vocabulary: Vocabulary) -> type[admin.SimpleListFilter]:
@@ -282,7 +342,9 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
     ]
     list_select_related = ["organisation"]
     search_fields = ["title", "slug", "summary", "organisation__name"]
-    prepopulated_fields = {"slug": ["title"]}
+    # Not a class attribute: the restore view (simple-history) reads that one directly, and
+    # a fixed slug has no input to fill (get_prepopulated_fields).
+    prepopulated_fields: dict[str, list[str]] = {}
     # Not "translations": select2's multi-select search box has no label (axe: critical),
     # so that field keeps Django's plain, labelled multiple select.
     autocomplete_fields = ["organisation"]
@@ -366,7 +428,25 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
             fields += REVIEWER_FIELDS
         if not _is_site_admin(request):
             fields += WORKFLOW_FIELDS
+        if obj is not None and self._slug_is_fixed(request, obj):
+            fields.append("slug")
         return fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Resource | None = None) -> dict:
+        # A read-only slug has no input to fill in from the title.
+        if obj is not None and self._slug_is_fixed(request, obj):
+            return {}
+        return {"slug": ["title"]}
+
+    @staticmethod
+    def _slug_is_fixed(request: HttpRequest, obj: Resource) -> bool:
+        """The slug of a resource that was ever public is part of printed addresses:
+        only a site admin may change it (workflow.EDIT_RULES, Consequence.FIXED). Asked
+        several times per page: worked out once per request and resource."""
+        cache = request.__dict__.setdefault("_hub_fixed_slug", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = not _is_site_admin(request) and obj.was_ever_published()
+        return cache[obj.pk]
 
     @admin.display(description=Vocabulary.MOVEMENT_FLAG.label)
     def tags_flag(self, obj: Resource | None) -> str:
@@ -400,7 +480,9 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
         The form already leaves them out; this also covers restoring an old version, whose
         ratings and status would otherwise come back with it.
         """
-        protected = ["safety_edited_by"]
+        protected = ["safety_edited_by", "changed_since_review"]
+        if before is not None and self._slug_is_fixed(request, before):
+            protected.append("slug")
         if not can_review(request.user):
             protected += REVIEWER_MODEL_FIELDS
         if not _is_site_admin(request):
@@ -415,21 +497,21 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
     ) -> None:
         before = self._current(obj) if change and obj.pk else None
         self._keep_what_the_user_may_not_change(request, obj, before)
-        from_status = before.status if before is not None else obj.status
-        comment = None
-        if before is None:
-            # The author of new content may not approve it alone either.
-            obj.safety_edited_by = request.user
-        elif changed := form.safety_changes(before):
-            comment = workflow.note_safety_change(obj, request.user, changed)
-        went_back_to_review = comment is not None
+        # The one rule table (workflow.EDIT_RULES): back to review, or recorded as a step.
+        pending = workflow.prepare_edit(
+            obj,
+            request.user,
+            form.edit_changes(before) if before is not None else None,
+            from_status=before.status if before is not None else None,
+        )
         super().save_model(request, obj, form, change)
-        if comment is None and before is not None and obj.status != before.status:
+        if before is not None and before.slug != obj.slug:
+            self._keep_old_address(before, obj)
+        if pending.comment is None and before is not None and obj.status != before.status:
             # Only site admins have the status select; their steps are logged too.
-            comment = "Status changed in the form by a site admin"
-        if comment is not None:
-            workflow.record_transition(obj, request.user, from_status, comment)
-        if went_back_to_review:
+            pending.comment = "Status changed in the form by a site admin"
+        workflow.finish_edit(obj, request.user, pending)
+        if pending.went_back_to_review:
             self.message_user(
                 request,
                 _(
@@ -438,6 +520,15 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
                 ),
                 messages.WARNING,
             )
+
+    @staticmethod
+    def _keep_old_address(before: Resource, obj: Resource) -> None:
+        """A site admin changed the slug: printed links to the old address must still work
+        (301 to the new one, resources/views.py), if the old one was ever public."""
+        # Back to a slug it had before: that address is its own again.
+        SlugRedirect.objects.filter(old_slug=obj.slug, resource=obj).delete()
+        if before.was_ever_published():
+            SlugRedirect.objects.update_or_create(old_slug=before.slug, defaults={"resource": obj})
 
     def history_form_view(self, request: HttpRequest, object_id, version_id, extra_context=None):
         """Restore ("revert") an old version through the same form and the same rules."""

@@ -306,6 +306,20 @@ class Resource(models.Model):
         related_name="+",
         verbose_name=_("safety fields last changed by"),
     )
+    # Everyone who changed a safety-relevant field since the last approval (the rule for
+    # approving, resources/workflow.py): emptied when a clinician approves.
+    safety_contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("safety fields changed since approval by"),
+    )
+    # Set when a published resource's recorded (not reviewed) fields change, e.g. its title:
+    # the "changed since review" list until a reviewer confirms the change.
+    changed_since_review = models.DateTimeField(
+        _("changed since review"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -383,6 +397,17 @@ class Resource(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("resources:detail", kwargs={"slug": self.slug})
 
+    def was_ever_published(self) -> bool:
+        """Published now or at any time before (its address may be printed somewhere).
+
+        Reads the stored row's history and workflow log, not this instance's fields."""
+        if self.pk is None:
+            return False
+        return (
+            Resource.history.filter(id=self.pk, status=Status.PUBLISHED).exists()
+            or self.transitions.filter(to_status=Status.PUBLISHED).exists()
+        )
+
     def clean(self) -> None:
         """Explain each invariant to the editor in words, field by field."""
         super().clean()
@@ -399,6 +424,19 @@ class Resource(models.Model):
             )
         if self.kind == Kind.GUIDE and not self.url and not self.body.strip():
             add("body", _("Write the guide here, or give the web address of the guide."))
+        if (
+            self.slug
+            and SlugRedirect.objects.filter(old_slug=self.slug)
+            .exclude(resource_id=self.pk)
+            .exists()
+        ):
+            add(
+                "slug",
+                _(
+                    "This slug was the address of another resource, and printed links still "
+                    "lead there. Choose another slug."
+                ),
+            )
         if self.image and not self.image_alt.strip():
             add("image_alt", _("Describe the image for people who cannot see it."))
         if self.status == Status.PUBLISHED:
@@ -584,6 +622,31 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource}: {self.from_status or '-'} → {self.to_status}"
+
+
+class SlugRedirect(models.Model):
+    """An address a resource had before a site admin changed its slug.
+
+    Printed handouts and QR codes keep working: the detail page looks here only when no
+    published resource has the slug, and answers 301 to the resource's address today.
+    """
+
+    old_slug = models.SlugField(_("old slug"), max_length=80, unique=True)
+    resource = models.ForeignKey(
+        Resource,
+        on_delete=models.CASCADE,
+        related_name="old_slugs",
+        verbose_name=_("resource"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_slug"]
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+
+    def __str__(self) -> str:
+        return f"{self.old_slug} → {self.resource.slug}"
 
 
 class LinkCheck(models.Model):

@@ -15,7 +15,7 @@ from django.http import (
     HttpResponseRedirect,
     QueryDict,
 )
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -113,7 +113,22 @@ def detail_context(request: HttpRequest, resource: Resource) -> dict[str, Any]:
 
 @require_safe
 def resource_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    resource = get_object_or_404(for_detail_page(Resource.objects.published()), slug=slug)
+    try:
+        resource = for_detail_page(Resource.objects.published()).get(slug=slug)
+    except Resource.DoesNotExist:
+        # Only now, never on a normal hit: an address the resource had before a site admin
+        # changed its slug (printed handouts, QR codes) moves permanently to today's.
+        moved = (
+            Resource.objects.published()
+            .filter(old_slugs__old_slug=slug)
+            .only("slug", "language")
+            .first()
+        )
+        if moved is None:
+            raise Http404 from None
+        query = request.META.get("QUERY_STRING", "")
+        target = moved.get_absolute_url()
+        return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
     return render(request, "resources/detail.html", detail_context(request, resource))
 
 

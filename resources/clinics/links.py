@@ -18,6 +18,7 @@ from typing import Any, Literal
 import segno
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import render
@@ -52,6 +53,13 @@ class SlugListField(forms.Field):
     """Several values of one GET parameter (`?resource=a&resource=b`), de-duplicated."""
 
     widget = forms.MultipleHiddenInput
+    # A request never brings a NUL here (hub.security refuses it with a 400); without this a
+    # form filled some other way would reach PostgreSQL with one, which is a DataError.
+    default_validators = [ProhibitNullCharactersValidator()]
+
+    def run_validators(self, value: Any) -> None:
+        for item in value:
+            super().run_validators(item)
 
     def to_python(self, value: Any) -> list[str]:
         if not value:

@@ -78,7 +78,9 @@ class Section:
 
     @property
     def many_to_many(self) -> list[models.ManyToManyField]:
-        return list(self.model._meta.many_to_many)
+        # Links to content only: staff accounts (a resource's safety contributors since its
+        # last approval) are not content, and differ between servers.
+        return [f for f in self.model._meta.many_to_many if f.related_model in SECTION_BY_MODEL]
 
     @property
     def row_keys(self) -> set[str]:

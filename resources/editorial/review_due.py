@@ -23,6 +23,7 @@ WAITING = "waiting"
 OVERDUE = "overdue"
 DUE_SOON = "due-soon"
 NEVER = "never"
+CHANGED = "changed"
 
 
 def _still_in_use() -> Q:
@@ -48,6 +49,10 @@ def condition(key: str, today: date | None = None, days: int = DUE_SOON_DAYS) ->
             | Q(rating_is_provisional=True)
             | Q(bone_metastasis_safety=BoneSafety.NOT_REVIEWED)
         ) & _still_in_use()
+    if key == CHANGED:
+        # Still public, with a recorded change (title, summary…) no reviewer confirmed yet
+        # (resources/editorial/workflow.py EDIT_RULES).
+        return Q(status=Status.PUBLISHED, changed_since_review__isnull=False)
     raise KeyError(key)
 
 
@@ -67,7 +72,10 @@ REVIEW_LISTS: dict[str, ReviewList] = {
         DUE_SOON, _("Due in the next 30 days"), ("next_review_due", "title", "pk")
     ),
     NEVER: ReviewList(NEVER, _("Not clinically reviewed"), ("title", "pk")),
+    CHANGED: ReviewList(
+        CHANGED, _("Changed since review"), ("changed_since_review", "title", "pk")
+    ),
 }
 
 # The lists on the admin index; "not clinically reviewed" is a changelist filter only.
-INDEX_LISTS = (WAITING, OVERDUE, DUE_SOON)
+INDEX_LISTS = (WAITING, CHANGED, OVERDUE, DUE_SOON)

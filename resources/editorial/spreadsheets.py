@@ -27,6 +27,7 @@ from import_export.formats import base_formats
 from import_export.forms import ExportForm, ImportForm
 
 from ..models import BoneSafety, Organisation, Resource, Status, Tag, Transition, Vocabulary
+from . import workflow
 from .content_import import tags_by_key, unknown_slugs
 
 if TYPE_CHECKING:
@@ -229,6 +230,9 @@ class ResourceSheet(resources.ModelResource):
         """Read the cells, then apply the rules that make importing safe."""
         original_status = instance.status if instance.pk else None
         original_title = instance.title
+        # What the row changes is judged by the same rule table as the change form's
+        # (workflow.EDIT_RULES): who changes safety-relevant content may not approve it.
+        before = workflow.snapshot(instance, tags=instance.tags.all()) if instance.pk else None
         errors: dict[str, list] = {}
         try:
             super().import_instance(instance, row, **kwargs)
@@ -237,6 +241,19 @@ class ResourceSheet(resources.ModelResource):
         instance._import_tags = self._read_tags(row, errors)
 
         user = kwargs.get("user")
+        if before is None:
+            changes = None
+        else:
+            after = workflow.snapshot(instance)
+            after.update(
+                {
+                    workflow.tag_key(vocabulary): frozenset(tag.pk for tag in tags)
+                    for vocabulary, tags in instance._import_tags.items()
+                }
+            )
+            changes = workflow.changes_between(before, after)
+        # Never published through an import (see below), so this only names the contributor.
+        instance._import_pending = workflow.prepare_edit(instance, user, changes)
         if original_status is not None:
             if original_status == Status.PUBLISHED:
                 errors.setdefault(NON_FIELD_ERRORS, []).append(
@@ -337,8 +354,11 @@ class ResourceSheet(resources.ModelResource):
         """An in-review or archived resource changed by import is a draft again: say so
         in its workflow log, as a button in the admin would."""
         original = getattr(instance, "_import_original_status", None)
+        user = kwargs.get("user")
+        pending = getattr(instance, "_import_pending", None)
+        if pending is not None and pending.contributor and user is not None:
+            instance.safety_contributors.add(user)
         if original and original != Status.DRAFT and not kwargs.get("dry_run"):
-            user = kwargs.get("user")
             Transition.objects.create(
                 resource=instance,
                 from_status=original,
