@@ -1,4 +1,4 @@
-"""Full-page caching of public pages for anonymous visitors (issue #7, DESIGN §11).
+"""Full-page caching of public pages for anonymous visitors (docs/architecture.md).
 
 Django's own two-part cache middleware, with one change: the cache key carries a *content
 version*, a random token. Any change to what the public sees (a resource, a tag, an

@@ -1,8 +1,5 @@
 """Security plumbing Django has no setting for.
 
-- `PermissionsPolicyMiddleware` sends a `Permissions-Policy` header that switches off every
-  powerful browser feature the hub never uses, and lends the three a video player needs only
-  to the players' own origins.
 - `QueryStringLimitMiddleware` turns a query string with more than
   `DATA_UPLOAD_MAX_NUMBER_FIELDS` parameters into a 400 that can actually be rendered, and
   refuses a control character anywhere in a query string's names or values with a 400: the one
@@ -15,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -67,71 +64,6 @@ def control_characters_refused(request: HttpRequest) -> HttpResponse:
     # the page reads the refused query string again.
     callback = get_resolver().resolve_error_handler(400)
     return callback(request, SuspiciousOperation("Control character in the query string"))
-
-
-# Features the site never uses. Listed so that neither our pages nor anything a future
-# mistake lets into them (or a page framing the widget) can switch them on. Only names that
-# Chromium recognises: an unknown one costs every page a console error (tests/browser/
-# test_csp.py fails on it), so e.g. `ambient-light-sensor`, `bluetooth` and `web-share` are
-# left out. `interest-cohort` (FLoC) is still recognised; `browsing-topics` replaced it.
-DENIED_FEATURES = (
-    "accelerometer",
-    "browsing-topics",
-    "camera",
-    "display-capture",
-    "encrypted-media",
-    "geolocation",
-    "gyroscope",
-    "hid",
-    "identity-credentials-get",
-    "idle-detection",
-    "interest-cohort",
-    "local-fonts",
-    "magnetometer",
-    "microphone",
-    "midi",
-    "otp-credentials",
-    "payment",
-    "publickey-credentials-create",
-    "publickey-credentials-get",
-    "screen-wake-lock",
-    "serial",
-    "usb",
-    "window-management",
-    "xr-spatial-tracking",
-)
-
-# What static/js/player.js delegates to the video player frame (its `allow` attribute).
-PLAYER_FEATURES = ("autoplay", "fullscreen", "picture-in-picture")
-
-
-def permissions_policy(player_origins: Iterable[str]) -> str:
-    """The header value, in the structured-field syntax: `camera=()` denies a feature to
-    everyone; `fullscreen=(self "https://player.example")` allows it to our own pages and to
-    frames from that origin, nobody else."""
-    quoted = " ".join(f'"{origin}"' for origin in player_origins)
-    allowed = f"(self {quoted})" if quoted else "(self)"
-    directives = [f"{feature}=()" for feature in DENIED_FEATURES]
-    directives += [f"{feature}={allowed}" for feature in PLAYER_FEATURES]
-    return ", ".join(sorted(directives))
-
-
-class PermissionsPolicyMiddleware:
-    """Adds `Permissions-Policy` to every response that has none yet.
-
-    The player origins are the CSP's `frame-src`, so the two lists cannot drift apart: a
-    host we may not frame gets no feature, and a host we frame gets what the player needs.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        origins = settings.SECURE_CSP.get("frame-src", [])
-        self.header = permissions_policy(o for o in origins if o.startswith("https://"))
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        response.headers.setdefault("Permissions-Policy", self.header)
-        return response
 
 
 class QueryStringLimitMiddleware:

@@ -96,7 +96,7 @@ MIDDLEWARE = [
     # one log line (hub/logging.py).
     "hub.logging.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "hub.security.PermissionsPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag on every cacheable answer; 304 for a matching If-None-Match (hub/cache.py sets the
@@ -104,7 +104,7 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     # Above Locale and Common: sees their redirects, so a ?ref= visit counts once. Above the
     # page cache, so that a visit answered from the cache counts too.
-    "resources.middleware.ReferralCountMiddleware",
+    "resources.clinics.referrals.ReferralCountMiddleware",
     # Stores anonymous public pages (hub/cache.py) once the middleware below are done with
     # them; below the request log, so X-Request-ID is never replayed from the cache.
     "hub.cache.UpdatePageCacheMiddleware",
@@ -344,7 +344,7 @@ STORAGES = {
     },
 }
 
-# Content Security Policy (DESIGN.md §7): our own origin only, no inline code, no nonces,
+# Content Security Policy (docs/architecture.md): our own origin only, no inline code, no nonces,
 # so anonymous pages stay cacheable. Video players are framed only after "Play".
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -361,7 +361,48 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Permissions-Policy has no Django setting: hub.security.PermissionsPolicyMiddleware.
+# Features the site never uses. Listed so that neither our pages nor anything a future
+# mistake lets into them (or a page framing the widget) can switch them on. Only names that
+# Chromium recognises: an unknown one costs every page a console error (tests/browser/
+# test_csp.py fails on it), so e.g. `ambient-light-sensor`, `bluetooth` and `web-share` are
+# left out. `interest-cohort` (FLoC) is still recognised; `browsing-topics` replaced it.
+_DENIED_FEATURES = (
+    "accelerometer",
+    "browsing-topics",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "identity-credentials-get",
+    "idle-detection",
+    "interest-cohort",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "otp-credentials",
+    "payment",
+    "publickey-credentials-create",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "window-management",
+    "xr-spatial-tracking",
+)
+
+# What static/js/player.js delegates to the video player frame (its `allow` attribute).
+_PLAYER_FEATURES = ("autoplay", "fullscreen", "picture-in-picture")
+# django-permissions-policy sends it. The player origins are the CSP's `frame-src`, so the two
+# lists cannot drift apart: a host we may not frame gets no feature, and a host we frame gets
+# what the player needs (and our own pages keep them).
+_player_origins = [origin for origin in SECURE_CSP["frame-src"] if origin.startswith("https://")]
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **{feature: [] for feature in _DENIED_FEATURES},
+    **{feature: ["self", *_player_origins] for feature in _PLAYER_FEATURES},
+}
 SESSION_COOKIE_HTTPONLY = True
 # Only staff have sessions (anonymous visitors get no cookie). A session ends after this many
 # hours without a request, and in any case this many days after the login: a forgotten laptop
@@ -407,8 +448,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # form fields and any non-file body; 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500  # counts query-string parameters too; else a 400
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads are spooled to a temporary file
-# A whole upload request, files included. Above the 10 MB image limit (resources/images.py), so
-# an editor sees that form error with the reason, not a bare 400 page.
+# A whole upload request, files included. Above the 10 MB image limit
+# (resources/editorial/images.py), so an editor sees that form error with the reason, not a
+# bare 400 page.
 HUB_MAX_UPLOAD_MB = env_int("HUB_MAX_UPLOAD_MB", 12)
 FILE_UPLOAD_HANDLERS = [
     "hub.security.UploadSizeLimitHandler",
@@ -416,7 +458,8 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Spreadsheet import/export of resources (django-import-export, resources/importing.py).
+# Spreadsheet import/export of resources
+# (django-import-export, resources/editorial/spreadsheets.py).
 # All or nothing: a file with any bad row is rolled back whole.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"  # editors import (rows arrive as drafts)
@@ -427,13 +470,14 @@ IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 HUB_IMPORT_MAX_MB = env_int("HUB_IMPORT_MAX_MB", 2)  # one spreadsheet; larger: a form error
 
-# How long an approval lasts before a clinician must look again (DOMAIN: about three years).
+# How long an approval lasts before a clinician must look again (docs/editors.md).
+# Three years by default.
 HUB_REVIEW_CYCLE_DAYS = env_int("HUB_REVIEW_CYCLE_DAYS", 3 * 365)
 HUB_PAGE_SIZE = env_int("HUB_PAGE_SIZE", 20)
 # Where to report a vulnerability, published in /.well-known/security.txt (RFC 9116).
 HUB_SECURITY_CONTACT = env_str("HUB_SECURITY_CONTACT", "mailto:security@example.org")
 
-# `manage.py check_links` (resources/linkcheck.py; run from cron, never from a web request).
+# `manage.py check_links` (resources/editorial/linkcheck.py; from cron, never from a web request).
 HUB_LINK_CHECK_CONNECT_TIMEOUT = env_int("HUB_LINK_CHECK_CONNECT_TIMEOUT", 5)  # seconds
 HUB_LINK_CHECK_READ_TIMEOUT = env_int("HUB_LINK_CHECK_READ_TIMEOUT", 10)  # seconds
 HUB_LINK_CHECK_DEADLINE = env_int("HUB_LINK_CHECK_DEADLINE", 30)  # per link, all redirects

@@ -18,17 +18,22 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from . import workflow
-from .admin_links import LinkStatusAdminMixin, LinkStatusFilter
-from .images import ResourceImageField, clean_resource_image
-from .importing import ResourceImportExportMixin
+from .editorial import workflow
+from .editorial.admin_links import LinkStatusAdminMixin, LinkStatusFilter
+from .editorial.images import ResourceImageField, clean_resource_image
+from .editorial.preview import MarkdownPreviewTextarea
+from .editorial.readability import for_editors as readability_for_editors
+from .editorial.review_due import REVIEW_LISTS
+from .editorial.review_due import condition as review_condition
+from .editorial.roles import can_publish, can_review, is_site_admin
+from .editorial.spreadsheets import ResourceImportExportMixin
+from .editorial.workflow import WorkflowError
 from .models import (
     BoneSafety,
     Organisation,
@@ -41,12 +46,6 @@ from .models import (
     Transition,
     Vocabulary,
 )
-from .preview import MarkdownPreviewTextarea
-from .readability import for_editors as readability_for_editors
-from .review import REVIEW_LISTS
-from .review import condition as review_condition
-from .roles import can_publish, can_review, is_site_admin
-from .workflow import WorkflowError
 
 admin.site.site_header = _("Physical Activity Resource Hub: editors")
 admin.site.site_title = _("Resource Hub admin")
@@ -170,7 +169,8 @@ class ResourceAdminForm(forms.ModelForm):
             "review_notes", "status", "published_at",
             "has_captions", "transcript", "transcript_url", "translations",
         ]  # fmt: skip
-        # Size, format and pixel checks before Django's own Pillow check (resources/images.py).
+        # Size, format and pixel checks before Django's own Pillow check
+        # (resources/editorial/images.py).
         field_classes = {"image": ResourceImageField}
         # Django's file widget sits in a fieldset whose legend does not label the input.
         widgets = {
@@ -290,7 +290,7 @@ def _tag_filter(vocabulary: Vocabulary) -> type[admin.SimpleListFilter]:
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
-    """The review lists of the admin index, as a filter (one definition: resources/review.py)."""
+    """The review lists of the admin index, as a filter (editorial/review_due.py)."""
 
     title = _("review")
     parameter_name = "review"
@@ -302,6 +302,17 @@ class ReviewDueFilter(admin.SimpleListFilter):
         if self.value() in REVIEW_LISTS:
             return queryset.filter(review_condition(self.value()))
         return queryset
+
+
+def bulk_action(slug: str, step: workflow.Step, bulk: workflow.Bulk) -> Callable[..., None]:
+    """The admin action `<slug>_selected` for a workflow step: the same step, the same checks,
+    each refusal named (see ResourceAdmin._bulk)."""
+
+    def run(modeladmin: ResourceAdmin, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        modeladmin._bulk(request, queryset, step.run, bulk.done)
+
+    run.__name__ = f"{slug.replace('-', '_')}_selected"
+    return admin.action(description=bulk.description, permissions=[bulk.permission])(run)
 
 
 @admin.register(Resource)
@@ -339,11 +350,9 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
     autocomplete_fields = ["organisation"]
     date_hierarchy = "published_at"
     readonly_fields = ["video_provider", "video_id", "readability", "created_at", "updated_at"]
+    # The workflow's steps that are offered in bulk, then the tag action.
     actions = [
-        "submit_selected",
-        "approve_selected",
-        "unpublish_selected",
-        "archive_selected",
+        *(bulk_action(slug, step, step.bulk) for slug, step in workflow.STEPS.items() if step.bulk),
         "add_tags_selected",
     ]
     # The history list without inline styles (CSP), with the status and readable tag changes.
@@ -408,7 +417,7 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
 
     @admin.display(description=_("Readability"))
     def readability(self, obj: Resource) -> str:
-        """Advisory score of the saved text, per language (resources/readability.py)."""
+        """Advisory score of the saved text, per language (resources/editorial/readability.py)."""
         return readability_for_editors(obj.body, obj.summary, obj.language)
 
     # --- Roles: who may change which field (enforced on save, not only hidden) -----------
@@ -606,7 +615,7 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
         request: HttpRequest,
         queryset: QuerySet[Resource],
         run: Callable[[Resource, object], object],
-        done_message: Callable[[int], str],
+        done_message: str,
     ) -> None:
         done, refused = 0, []
         for resource in queryset.select_related(None).order_by("title", "pk"):
@@ -619,73 +628,9 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
             else:
                 done += 1
         if done:
-            self.message_user(request, done_message(done), messages.SUCCESS)
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
         for reason in refused:
             self.message_user(request, reason, messages.ERROR)
-
-    @admin.action(description=_("Submit selected resources for review"), permissions=["change"])
-    def submit_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.submit,
-            lambda n: (
-                ngettext(
-                    "Submitted %(count)d resource for review.",
-                    "Submitted %(count)d resources for review.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Approve and publish selected resources"), permissions=["publish"])
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.approve,
-            lambda n: (
-                ngettext(
-                    "Approved and published %(count)d resource.",
-                    "Approved and published %(count)d resources.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Unpublish selected resources"), permissions=["publish"])
-    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.unpublish,
-            lambda n: (
-                ngettext(
-                    "Unpublished %(count)d resource: it is no longer on the public site.",
-                    "Unpublished %(count)d resources: they are no longer on the public site.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Archive selected resources"), permissions=["publish"])
-    def archive_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.archive,
-            lambda n: (
-                ngettext(
-                    "Archived %(count)d resource.",
-                    "Archived %(count)d resources.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
 
     @admin.action(
         description=_("Add fitness levels or exercise types to selected resources"),
@@ -804,15 +749,8 @@ class _ReadableHistory(HistoricalRecordContextHelper):
         )
 
 
-@admin.register(Transition)
-class TransitionAdmin(admin.ModelAdmin):
-    """The latest workflow steps of every resource, read-only: the log cannot be edited."""
-
-    list_display = ["created_at", "resource", "from_status", "to_status", "actor_name", "comment"]
-    list_filter = ["to_status"]
-    list_select_related = ["resource"]
-    search_fields = ["resource__title", "actor_name", "comment"]
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the hub writes itself (workflow steps, visit counts): nobody edits them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -824,6 +762,17 @@ class TransitionAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Transition)
+class TransitionAdmin(ReadOnlyAdmin):
+    """The latest workflow steps of every resource, read-only: the log cannot be edited."""
+
+    list_display = ["created_at", "resource", "from_status", "to_status", "actor_name", "comment"]
+    list_filter = ["to_status"]
+    list_select_related = ["resource"]
+    search_fields = ["resource__title", "actor_name", "comment"]
+    date_hierarchy = "created_at"
+
+
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "active", "created_at"]
@@ -833,7 +782,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReferralCount)
-class ReferralCountAdmin(admin.ModelAdmin):
+class ReferralCountAdmin(ReadOnlyAdmin):
     """Aggregate visit counts per partner and day: read-only, for site admins only."""
 
     list_display = ["day", "partner", "visits"]
@@ -846,12 +795,3 @@ class ReferralCountAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

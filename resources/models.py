@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, slug_re
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.urls import reverse
@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from .text import render_markdown
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    pass
 
 https_only = RegexValidator(
     r"^https://", _("Use a secure web address that starts with https://."), code="https"
@@ -28,7 +28,7 @@ https_only = RegexValidator(
 
 
 class Vocabulary(models.TextChoices):
-    """The small controlled vocabularies a resource is tagged with (DOMAIN.md)."""
+    """The small controlled vocabularies a resource is tagged with (docs/domain.md)."""
 
     FITNESS_LEVEL = "level", _("Fitness level")
     CANCER_STAGE = "stage", _("Cancer stage")
@@ -90,7 +90,7 @@ class Kind(models.TextChoices):
 
 
 class BoneSafety(models.TextChoices):
-    """Bone-metastasis safety scale (DOMAIN.md). Set only by a clinical reviewer."""
+    """Bone-metastasis safety scale (docs/domain.md). Set only by a clinical reviewer."""
 
     NOT_REVIEWED = "not-reviewed", _("Not yet reviewed")
     SUITABLE = "suitable", _("Generally suitable")
@@ -111,6 +111,17 @@ class Status(models.TextChoices):
 
 
 LANGUAGE_CHOICES = settings.LANGUAGES
+# The interface languages, as `?ui=` (widget) and `ui` (API) accept them.
+UI_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+
+
+def is_slug(value: str, model: type[models.Model]) -> bool:
+    """Whether a public parameter can be one of `model`'s slugs (Django's own pattern and the
+    field's length), checked before any query: anything else cannot match a row, and a NUL
+    byte would upset PostgreSQL."""
+    max_length = model._meta.get_field("slug").max_length or 0
+    return len(value) <= max_length and slug_re.match(value) is not None
+
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _VIMEO_ID = re.compile(r"^[0-9]{6,12}$")
@@ -486,27 +497,20 @@ class Resource(models.Model):
     def body_html(self) -> str:
         return render_markdown(self.body)
 
-    @property
-    def embed_url(self) -> str:
-        """The privacy-enhanced player address, built by us from the stored id."""
+    def player_url(self, *, autoplay: bool) -> str:
+        """The privacy-enhanced player address, built by us from the stored id (never stored
+        HTML). With autoplay for the page's Play button; without for structured data."""
         if self.video_provider == "youtube":
-            return f"https://www.youtube-nocookie.com/embed/{self.video_id}?autoplay=1&rel=0"
+            url = f"https://www.youtube-nocookie.com/embed/{self.video_id}"
+            return f"{url}?autoplay=1&rel=0" if autoplay else url
         if self.video_provider == "vimeo":
-            return f"https://player.vimeo.com/video/{self.video_id}?dnt=1&autoplay=1"
+            url = f"https://player.vimeo.com/video/{self.video_id}?dnt=1"
+            return f"{url}&autoplay=1" if autoplay else url
         return ""
 
-    def publish(self, when: datetime | None = None) -> None:
-        """Publish after the same checks an editor meets in the form (raises ValidationError)."""
-        self.status = Status.PUBLISHED
-        self.published_at = self.published_at or when or timezone.now()
-        self.full_clean()
-        self.save()
-
-    def set_tags(self, slugs_by_vocabulary: dict[str, Iterable[str]]) -> None:
-        wanted = Q(pk__in=[])
-        for vocabulary, slugs in slugs_by_vocabulary.items():
-            wanted |= Q(vocabulary=vocabulary, slug__in=list(slugs))
-        self.tags.set(Tag.objects.filter(wanted))
+    @property
+    def embed_url(self) -> str:
+        return self.player_url(autoplay=True)
 
 
 class PartnerQuerySet(models.QuerySet["Partner"]):

@@ -17,11 +17,11 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from resources.api import ResourceQuery
-from resources.clinics import LinkForm
-from resources.filters import ResourceFilter
+from resources.catalogue.filters import ResourceFilter
+from resources.catalogue.forms import SelfCheckForm
+from resources.clinics.api.schemas import ResourceQuery
+from resources.clinics.links import LinkForm
 from resources.models import Partner
-from resources.personal import SelfCheckForm
 
 from .factories import ResourceFactory
 
