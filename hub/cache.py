@@ -12,9 +12,8 @@ again no page older than the last committed change is served. A change also inse
 `PendingContentChange` row in its own transaction; the token change after the commit deletes
 it. Should that step fail (the process dies, the database drops the connection between the
 two), the row is committed with the change and the next request replaces the token before it
-reads the cache. Trade-off: every cacheable request reads one row (`SELECT token, changes_at,
-EXISTS(pending)` by primary key, a fraction of a millisecond; bench/README.md); a cache hit
-costs that query and the cache's own reads, and no other query. While the database is down
+reads the cache. Reading the version is one row (`SELECT token, changes_at, EXISTS(pending)`
+by primary key), at most once a second per process (below). While the database is down
 there is no version, so the page cache is skipped (pages that need the database answer 503
 anyway; the others render).
 
