@@ -19,7 +19,7 @@ AXE := node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)
 NODE_DEPS := $(if $(NPM),$(AXE))
 
-.PHONY: help run test install migrate superuser lint format messages clean distclean
+.PHONY: help run test install migrate superuser lint format messages clean distclean bench
 
 help:
 	@echo "make run        install, migrate, load the demo content, serve on http://127.0.0.1:8000/"
@@ -30,6 +30,7 @@ help:
 	@echo "make messages   extract UI messages into locale/ for translators"
 	@echo "make lint       ruff check, ruff format --check, djlint --lint on templates"
 	@echo "make format     ruff format and safe ruff fixes"
+	@echo "make bench      benchmarks at 1k/10k/100k resources and a publish storm (bench/README.md)"
 	@echo "make clean      remove caches and collected static files"
 	@echo "make distclean  clean, and remove $(VENV) and node_modules too"
 
@@ -89,6 +90,25 @@ endif
 messages: install
 	DJANGO_DEBUG=true $(BIN)/python manage.py makemessages --all --no-obsolete \
 		--ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=tests --ignore=bench
+
+# Benchmarks (bench/README.md): needs PostgreSQL and Redis on 127.0.0.1 and wrk (a Debian
+# package, installed here when running as root with apt). The bench databases are generated
+# when missing. BENCH_SIZES=1000000 adds the largest size (~10 minutes to generate).
+BENCH_SIZES ?= 1000 10000 100000
+BENCH_DURATION ?= 15s
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; \
+		else echo "wrk is needed: sudo apt-get install wrk (Debian package)" >&2; exit 1; fi; }
+	@for size in $(BENCH_SIZES); do \
+		$(BIN)/python bench/generate.py --size $$size --if-missing || exit 1; \
+		$(BIN)/python bench/run.py --size $$size --duration $(BENCH_DURATION) \
+			--modes cached,uncached,cold --label standard || exit 1; \
+	done
+	$(BIN)/python bench/run.py --size 100000 --duration $(BENCH_DURATION) --modes cached,storm \
+		--only browse,browse-3-filters,browse-search,api-list --label storm
+	$(BIN)/python bench/explain.py --size 100000 --json bench/results/explain-100000.json
 
 lint: install
 	$(BIN)/ruff check .

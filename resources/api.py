@@ -31,7 +31,7 @@ from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
 
-from .filters import ResourceFilter, browse
+from .filters import BrowseResults, ResourceFilter, browse
 from .models import BoneSafety, Kind, Resource, Tag, Vocabulary
 
 UI_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
@@ -426,7 +426,8 @@ def list_resources(request: HttpRequest, filters: Query[ResourceQuery]) -> Statu
             "One of the values is not an option. The values are listed at /api/v1/vocabularies/."
         )
         return Status(400, {"detail": detail, "errors": _form_errors(filterset.form)})
-    paginator = Paginator(results, settings.HUB_PAGE_SIZE)
+    # As the browse page: the count from the (shared) facet data, the page in index order.
+    paginator = Paginator(BrowseResults(filterset, results, filters.ui), settings.HUB_PAGE_SIZE)
     try:
         page = paginator.page(filters.page)
     except InvalidPage:
