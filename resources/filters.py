@@ -263,7 +263,9 @@ class ResourceFilter(django_filters.FilterSet):
         or `tag_ids && '{…}'` on the row itself (PostgreSQL), so the matching rows are read
         once, with no join and no subquery per option. (Before: a UNION ALL of one GROUP BY
         per facet over the tag join, six scans of the matches, bench/README.md.) The total is
-        one more FILTER: every selection together.
+        one more FILTER: every selection together. Every column read here is in
+        `resource_facet_cover_idx`, so the rows come from that narrow index alone (an
+        index-only scan), not from the wide table.
         """
         data = self.form.cleaned_data
         selected = {name: values for name, values in self.selected().items() if values}

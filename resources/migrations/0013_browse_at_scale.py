@@ -29,7 +29,7 @@ CREATE INDEX resource_tag_ids_idx ON resources_resource USING gin (tag_ids);
 -- index (~1,000 pages at 100,000 resources) instead of the wide rows (~27,000 pages: titles,
 -- bodies, search vectors). Index-only as long as autovacuum keeps the visibility map.
 CREATE INDEX resource_facet_cover_idx ON resources_resource (published_at)
-    INCLUDE (bone_metastasis_safety, language, kind, tag_ids)
+    INCLUDE (id, bone_metastasis_safety, language, kind, tag_ids)
     WHERE status = 'published' AND bone_metastasis_safety <> 'not-reviewed';
 
 -- Recompute tag_ids of the resources whose links a statement changed. The transition tables
