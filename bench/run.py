@@ -209,14 +209,15 @@ def wrk(args: argparse.Namespace, path: str, seconds: int) -> dict[str, float]:
 def drain(args: argparse.Namespace) -> None:
     """Wait until requests wrk gave up on have left the workers (a sync worker finishes a
     request whose client has gone), so a slow page does not lower the next pair's baseline:
-    until /healthz answers within 100 ms again, at most two minutes."""
+    until /healthz answers within `--drain-ms` again (100 ms; more on a loaded machine, where
+    even an idle server may not answer that fast), at most two minutes."""
     time.sleep(args.settle)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         started = time.monotonic()
         with contextlib.suppress(OSError):
             fetch(args, BASELINE)
-        if time.monotonic() - started < 0.1:
+        if time.monotonic() - started < args.drain_ms / 1000:
             return
         time.sleep(1)
 
@@ -329,6 +330,7 @@ def main() -> None:
     parser.add_argument("--duration", type=parse_duration, default=30, help="per measurement")
     parser.add_argument("--warmup", type=parse_duration, default=3)
     parser.add_argument("--settle", type=int, default=3, help="seconds before draining")
+    parser.add_argument("--drain-ms", type=int, default=100, help="a drained /healthz answer")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the conf's)")
