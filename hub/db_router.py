@@ -20,7 +20,7 @@ only once that replica has replayed at least the primary's WAL position at the t
 version was first seen (`_version_lsn`: stored in the shared cache by the first process that
 sees the token, an upper bound of the commit that created it); otherwise the request reads
 the primary. A lagging replica therefore costs the primary some reads, never a stale page.
-The facet counts' cache (resources/filters.py) asks `read_is_current()` before storing.
+The facet counts' cache (resources/catalogue/filters.py) asks `read_is_current()` before storing.
 """
 
 from __future__ import annotations

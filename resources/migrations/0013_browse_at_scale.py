@@ -4,7 +4,7 @@ that serve the browse order.
 `tag_ids` (PostgreSQL only, like `search_vector` in migration 0003, and for the same reasons:
 not in the Django model state, never written by the ORM) holds the ids of the resource's tags,
 sorted. A tag condition becomes `tag_ids && '{…}'` on the row itself, answered by a GIN index
-and counted without a join (resources/filters.py). Statement-level triggers on the tag links
+and counted without a join (resources/catalogue/filters.py). Statement-level triggers on the tag links
 keep it right for every way links are written (the ORM's `tags.set()`/`add()`/`remove()`,
 the admin, imports, raw SQL): one UPDATE per statement, however many links it touches.
 
@@ -94,7 +94,7 @@ LISTED = models.Q(status="published") & ~models.Q(bone_metastasis_safety="not-re
 
 
 class Migration(migrations.Migration):
-    dependencies = [("resources", "0010_roles")]
+    dependencies = [("resources", "0012_editing_published_content")]
     operations = [
         migrations.RunPython(forward, backward),
         migrations.AddIndex(
