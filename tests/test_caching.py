@@ -281,7 +281,7 @@ def test_a_bad_filter_is_not_cached(client: Client, resource: Resource):
     with queries() as again:
         response = client.get(url)
     assert response.status_code == 400
-    assert read_resources(again)  # rendered again, with the error, not replayed
+    assert rendering(again)  # rendered again, with the error, not replayed
     assert "nope" in response.text
     assert "public" not in response.get("Cache-Control", "")
 
