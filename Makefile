@@ -32,6 +32,7 @@ help:
 	@echo "make messages   extract UI messages into locale/ for translators"
 	@echo "make lint       ruff check, ruff format --check, djlint --lint on templates"
 	@echo "make format     ruff format and safe ruff fixes"
+	@echo "make bench      benchmarks at 1k/10k/100k resources and a publish storm (bench/README.md)"
 	@echo "make clean      remove caches and collected static files"
 	@echo "make distclean  clean, and remove $(VENV) and node_modules too"
 
@@ -54,10 +55,6 @@ install: $(INSTALLED)
 # otherwise nothing happens here and the test run names what is missing at its end.
 tools:
 	@scripts/install-test-tools.sh
-
-BENCH_ARGS ?= --size 10000
-bench: install tools
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 $(AXE): package.json package-lock.json
 	npm install --no-audit --no-fund
@@ -100,6 +97,29 @@ endif
 messages: install
 	DJANGO_DEBUG=true $(BIN)/python manage.py makemessages --all --no-obsolete \
 		--ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=tests --ignore=bench
+
+# Benchmarks (bench/README.md): needs PostgreSQL and Redis on 127.0.0.1 and wrk (`make tools`
+# installs Debian's package when run as root with apt). With BENCH_ARGS, one bench/run.py run;
+# without, the standard set: the bench databases generated when missing, every size in the
+# cached/uncached/cold modes, the publish storm and EXPLAIN at 100,000.
+# BENCH_SIZES=1000000 adds the largest size.
+BENCH_ARGS ?=
+BENCH_SIZES ?= 1000 10000 100000
+BENCH_DURATION ?= 15s
+bench: install tools
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk is needed: apt-get install wrk (Debian package)" >&2; exit 1; }
+ifneq ($(strip $(BENCH_ARGS)),)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+else
+	@for size in $(BENCH_SIZES); do \
+		$(BIN)/python bench/generate.py --size $$size --if-missing || exit 1; \
+		$(BIN)/python bench/run.py --size $$size --duration $(BENCH_DURATION) \
+			--modes cached,uncached,cold --label standard || exit 1; \
+	done
+	$(BIN)/python bench/run.py --size 100000 --duration $(BENCH_DURATION) --modes cached,storm \
+		--only browse,browse-3-filters,browse-search,api-list --label storm
+	$(BIN)/python bench/explain.py --size 100000 --json bench/results/explain-100000.json
+endif
 
 lint: install
 	$(BIN)/ruff check .

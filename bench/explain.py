@@ -8,10 +8,11 @@ SQL that page runs, and has PostgreSQL execute it again under EXPLAIN. The repor
 query, its time, the indexes it used, whether it scanned resources_resource sequentially and
 whether it is bounded (LIMIT, one row by a unique key, or an aggregate).
 
-Exit status 1 when a case marked `indexed` reads resources_resource with a sequential scan,
-or when a query returns rows without a bound. Unfiltered pages (all ~85 % of resources are
-visible) are not marked: there a sequential scan is the cheapest plan, and PostgreSQL is right
-to choose it.
+Exit status 1 when a case marked `indexed` (every filtered or searched page) reads
+resources_resource with a sequential scan, or when a query returns rows without a bound.
+Unfiltered pages (~85 % of resources are visible) are not marked; since migration 0013 they
+read the narrow covering index `resource_facet_cover_idx` for their counts anyway. The
+facet counts' cache is off here, so every case shows its aggregate.
 """
 
 from __future__ import annotations
@@ -58,10 +59,10 @@ def cases(detail_slug: str) -> list[tuple[str, str, bool]]:
         ("browse, page 50", "/en/resources/?page=50", False),
     ]
     found += [
-        (f"facet {name}", f"/en/resources/?{name}={value}", False) for name, value in FACETS.items()
+        (f"facet {name}", f"/en/resources/?{name}={value}", True) for name, value in FACETS.items()
     ]
     found += [
-        ("3 filters", "/en/resources/?bone=suitable&level=gentle&type=balance", False),
+        ("3 filters", "/en/resources/?bone=suitable&level=gentle&type=balance", True),
         (
             "6 filters",
             "/en/resources/?bone=suitable&kind=video&lang=de&level=gentle&stage=metastatic"
@@ -69,8 +70,8 @@ def cases(detail_slug: str) -> list[tuple[str, str, bool]]:
             True,
         ),
         ("rare combination", "/en/resources/?kind=programme&lang=sv&level=bed-or-chair", True),
-        ("captions", "/en/resources/?captions=1", False),
-        ("hide conflicts", "/en/resources/?hide_conflicts=1&site=spine", False),
+        ("captions", "/en/resources/?captions=1", True),
+        ("hide conflicts", "/en/resources/?hide_conflicts=1&site=spine", True),
     ]
     found += [
         (f"search {language}", f"/en/resources/?{urlencode({'q': text})}", True)
@@ -87,7 +88,7 @@ def cases(detail_slug: str) -> list[tuple[str, str, bool]]:
         (
             "api list, 3 filters",
             "/api/v1/resources/?bone=suitable&level=gentle&type=balance",
-            False,
+            True,
         ),
         ("api search", "/api/v1/resources/?q=walking", True),
         ("api detail", f"/api/v1/resources/{detail_slug}/", True),
@@ -158,6 +159,7 @@ def main() -> None:
     args = parser.parse_args()
     bench_environment(args.size, args.database_url)
     os.environ["HUB_PAGE_CACHE_SECONDS"] = "0"
+    os.environ["HUB_FACET_CACHE_SECONDS"] = "0"  # capture the facet aggregate of every case
     import django
 
     django.setup()

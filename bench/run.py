@@ -4,7 +4,8 @@
     .venv/bin/python bench/run.py --size 10000 --duration 30s --connections 8
 
 For each mode (`cached`: the production page cache in Redis; `uncached`: the server restarted
-with the page cache switched off, so every request renders) the runner starts gunicorn
+with the page cache switched off, so every request renders; `cold`: the facet counts' cache
+off as well; `storm`: `cached` while bench/storm.py publishes every 2 s) the runner starts gunicorn
 (`gunicorn.conf.py`, DEBUG off, PostgreSQL, Redis), waits for /readyz, checks that every URL
 answers 200 without a redirect, warms each URL up, then for each endpoint runs wrk on the
 baseline (`/healthz`: a constant answered through the same middleware stack) and right after it
@@ -47,11 +48,22 @@ ENDPOINTS = {
     "browse": "/en/resources/",
     "browse-3-filters": "/en/resources/?bone=suitable&level=gentle&type=balance",
     "browse-search": "/en/resources/?q=walking",
+    "browse-search-de": "/de/resources/?q=%C3%9Cbungen",
+    "browse-search-es": "/es/resources/?q=estiramientos",
+    "browse-search-3-filters": "/en/resources/?bone=suitable&level=gentle&q=walking&type=balance",
     "detail": "/en/resources/{slug}/",
     "api-list": "/api/v1/resources/",
 }
-# How the "uncached" server switches the page cache off (hub/cache.py: 0 seconds = off).
-UNCACHED_ENV = {"HUB_PAGE_CACHE_SECONDS": "0"}
+# How each mode configures the server. `uncached`: the page cache off (hub/cache.py: 0
+# seconds = off), so every request renders; the facet counts are still shared per content
+# version (production). `cold`: the facet counts' cache off too, so every request counts in
+# SQL. `storm`: production caching while bench/storm.py publishes every 2 s.
+MODE_ENV = {
+    "cached": {},
+    "uncached": {"HUB_PAGE_CACHE_SECONDS": "0"},
+    "cold": {"HUB_PAGE_CACHE_SECONDS": "0", "HUB_FACET_CACHE_SECONDS": "0"},
+    "storm": {},
+}
 
 
 @dataclass
@@ -102,8 +114,7 @@ def server_env(args: argparse.Namespace, mode: str) -> dict[str, str]:
     env["GUNICORN_MAX_REQUESTS"] = str(args.max_requests)
     if args.workers:
         env["GUNICORN_WORKERS"] = str(args.workers)
-    if mode == "uncached":
-        env.update(UNCACHED_ENV)
+    env.update(MODE_ENV[mode])
     return env
 
 
@@ -198,14 +209,15 @@ def wrk(args: argparse.Namespace, path: str, seconds: int) -> dict[str, float]:
 def drain(args: argparse.Namespace) -> None:
     """Wait until requests wrk gave up on have left the workers (a sync worker finishes a
     request whose client has gone), so a slow page does not lower the next pair's baseline:
-    until /healthz answers within 100 ms again, at most two minutes."""
+    until /healthz answers within `--drain-ms` again (100 ms; more on a loaded machine, where
+    even an idle server may not answer that fast), at most two minutes."""
     time.sleep(args.settle)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         started = time.monotonic()
         with contextlib.suppress(OSError):
             fetch(args, BASELINE)
-        if time.monotonic() - started < 0.1:
+        if time.monotonic() - started < args.drain_ms / 1000:
             return
         time.sleep(1)
 
@@ -232,6 +244,7 @@ def measure_mode(
     server = start_server(args, mode, log)
     results: list[Measurement] = []
     headers: dict[str, dict[str, str]] = {}
+    storm: subprocess.Popen | None = None
     try:
         for name, path in {"baseline": BASELINE, **paths}.items():
             status, response_headers = fetch(args, path)
@@ -239,11 +252,20 @@ def measure_mode(
                 raise SystemExit(f"{path} answered {status}, not 200 ({mode}); see {log}")
             keep = ("Cache-Control", "Age", "X-Cache", "Vary", "Content-Length", "ETag")
             headers[name] = {k: v for k, v in response_headers.items() if k in keep}
-        if mode == "cached":
+        if mode in ("cached", "storm"):
             # Uncached pages were warmed by the status check above; a wrk warm-up of a page
             # that takes seconds would only leave a backlog in the workers.
             for path in [BASELINE, *paths.values()]:
                 wrk(args, path, args.warmup)
+        if mode == "storm":
+            storm = subprocess.Popen(
+                [sys.executable, str(BENCH / "storm.py"), "--every", str(args.storm_every)],
+                cwd=ROOT,
+                env=server_env(args, mode),
+                stdout=log.open("ab"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         for name, path in paths.items():
             base = wrk(args, BASELINE, args.duration)
             page = wrk(args, path, args.duration)
@@ -270,6 +292,8 @@ def measure_mode(
             )
             results.append(measurement)
     finally:
+        if storm is not None:
+            stop_server(storm)
         stop_server(server)
     return results, headers
 
@@ -306,12 +330,14 @@ def main() -> None:
     parser.add_argument("--duration", type=parse_duration, default=30, help="per measurement")
     parser.add_argument("--warmup", type=parse_duration, default=3)
     parser.add_argument("--settle", type=int, default=3, help="seconds before draining")
+    parser.add_argument("--drain-ms", type=int, default=100, help="a drained /healthz answer")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the conf's)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--max-requests", type=int, default=0, help="gunicorn; 0 = never recycle")
-    parser.add_argument("--modes", default="cached,uncached")
+    parser.add_argument("--modes", default="cached,uncached", help="of " + ",".join(MODE_ENV))
+    parser.add_argument("--storm-every", type=float, default=2.0, help="seconds between publishes")
     parser.add_argument("--only", help="comma-separated endpoint names")
     parser.add_argument("--label", default="", help="added to the result file name")
     args = parser.parse_args()
@@ -335,6 +361,8 @@ def main() -> None:
     headers: dict[str, dict[str, dict[str, str]]] = {}
     started = datetime.now(UTC)
     loadavg_before = os.getloadavg()
+    # The machine may be shared: keep what `uptime` said with every run.
+    uptime_before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     for mode in args.modes.split(","):
         mode_rows, headers[mode] = measure_mode(args, mode, paths, log)
         rows.extend(mode_rows)
@@ -349,6 +377,10 @@ def main() -> None:
             "python": platform.python_version(),
             "loadavg_before": loadavg_before,
             "loadavg_after": os.getloadavg(),
+            "uptime_before": uptime_before,
+            "uptime_after": subprocess.run(
+                ["uptime"], capture_output=True, text=True
+            ).stdout.strip(),
         },
         "settings": {k: v for k, v in vars(args).items() if k != "database_url"},
         "response_headers": headers,
@@ -356,7 +388,11 @@ def main() -> None:
     }
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(args.size, args, rows)
-    (RESULTS / f"{stem}.md").write_text(f"`{report['command']}`\n\n{table}")
+    machine = report["machine"]
+    (RESULTS / f"{stem}.md").write_text(
+        f"`{report['command']}`\n\nuptime before: `{machine['uptime_before']}` · after: "
+        f"`{machine['uptime_after']}`\n\n{table}"
+    )
     print(table)
     print(f"Written: bench/results/{stem}.json and .md")
 

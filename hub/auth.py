@@ -307,7 +307,10 @@ class StaffSessionLifetimeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        if session is not None and _signed_in(session):
+        # Without a session cookie there is no login to time: reading the session anyway would
+        # mark every anonymous answer `Vary: Cookie` and keep it out of the page cache.
+        has_cookie = settings.SESSION_COOKIE_NAME in request.COOKIES
+        if session is not None and has_cookie and _signed_in(session):
             idle, absolute = _limits()
             now = int(time.time())
             login_at = session.get(LOGIN_AT)

@@ -167,6 +167,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _db_options.setdefault("connect_timeout", _db_timeout)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _db_options.setdefault("timeout", _db_timeout)
+# Read replicas (hub/db_router.py): streaming standbys of the primary, comma-separated URLs.
+# Anonymous public pages read from them; writes, the admin, previews and anything after a
+# write in the same request use the primary. Tests use the primary for every alias.
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    _replica = dj_database_url.parse(
+        _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+    )
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", _db_timeout)
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["hub.db_router.ReplicaRouter"]
+    # Below the page cache's fetch: it needs the content version the page would be stored as.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("hub.cache.FetchPageCacheMiddleware") + 1,
+        "hub.db_router.ReplicaRoutingMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
@@ -194,6 +211,9 @@ else:
 # (max-age). Browsers: 0 by default, so they ask again on every visit (a 304 from the cache
 # when nothing changed) and an unpublished resource is gone for them at once too.
 HUB_PAGE_CACHE_SECONDS = env_int("HUB_PAGE_CACHE_SECONDS", 600)
+# Facet counts and result numbers per filter set and content version (resources/catalogue/
+# filters.py), shared by the browse page, the API and every page number; 0 = count every time.
+HUB_FACET_CACHE_SECONDS = env_int("HUB_FACET_CACHE_SECONDS", 600)
 HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 0)
 # Each process holds the content version it read for this long (0: read it on every request),
 # so a cache hit costs no database query; a change made through another process shows up to

@@ -339,6 +339,20 @@ class Resource(models.Model):
         indexes = [
             # Every public page filters on the visibility rule first.
             models.Index(fields=["status", "published_at"], name="resource_visibility_idx"),
+            # The browse order read from an index (resources/catalogue/filters.py, BrowseResults):
+            # the visitor's language first, then every language, each by title.
+            models.Index(
+                fields=["language", "title", "slug"],
+                condition=Q(status=Status.PUBLISHED)
+                & ~Q(bone_metastasis_safety=BoneSafety.NOT_REVIEWED),
+                name="resource_language_order_idx",
+            ),
+            models.Index(
+                fields=["title", "slug"],
+                condition=Q(status=Status.PUBLISHED)
+                & ~Q(bone_metastasis_safety=BoneSafety.NOT_REVIEWED),
+                name="resource_title_order_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -7,22 +7,57 @@ conditions the result list uses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import django_filters
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from hub.cache import content_version, has_uncommitted_content_changes, page_cache
 from hub.security import CONTROL_CHARACTERS
 
 from ..models import BoneSafety, Kind, Resource, Tag, Vocabulary
 from .personal import Site, conflicting_flags
-from .search import search
+from .search import matching, search
+
+logger = logging.getLogger(__name__)
+
+
+def _has_tag_array() -> bool:
+    """PostgreSQL keeps every resource's tag ids in `tag_ids` (migration 0013)."""
+    return connection.vendor == "postgresql"
+
+
+def tags_overlap(tag_ids: Sequence[int]) -> Q:
+    """Resources carrying any of these tags: `tag_ids && '{…}'`, answered by the GIN index."""
+    table = Resource._meta.db_table
+    return Q(
+        RawSQL(  # noqa: S611 - constant SQL, the ids travel as a parameter
+            f'"{table}"."tag_ids" && %s::integer[]',
+            (sorted(tag_ids),),
+            output_field=BooleanField(),
+        )
+    )
 
 
 class InFilter(django_filters.MultipleChoiceFilter):
@@ -46,9 +81,12 @@ class TagFilter(InFilter):
 
     def __init__(self, *, vocabulary: str, **kwargs) -> None:
         self.vocabulary = vocabulary
+        self.tag_ids: dict[str, int] = {}  # slug -> id, set by ResourceFilter
         super().__init__(field_name="tags__slug", lookup_expr="in", **kwargs)
 
     def condition(self, values: Sequence[str]) -> Q:
+        if _has_tag_array() and self.tag_ids:
+            return tags_overlap([self.tag_ids[v] for v in values if v in self.tag_ids])
         tagged = Resource.tags.through.objects.filter(
             tag__vocabulary=self.vocabulary, tag__slug__in=list(values)
         ).values("resource_id")
@@ -139,12 +177,15 @@ class ResourceFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, tags: Sequence[Tag], **kwargs) -> None:
         super().__init__(data, queryset, **kwargs)
+        self.tags = tags
+        self._facet_data: FacetData | None = None
         # Choices come from the one vocabulary query the view already made.
         for flt in self.filters.values():
             if isinstance(flt, TagFilter):
                 flt.extra["choices"] = [
                     (t.slug, t.name) for t in tags if t.vocabulary == flt.vocabulary
                 ]
+                flt.tag_ids = {t.slug: t.pk for t in tags if t.vocabulary == flt.vocabulary}
 
     def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return search(qs, value)
@@ -164,10 +205,19 @@ class ResourceFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         if data.get("hide_conflicts") != "1" or not data.get("site"):
             return Q()
+        flags = sorted(conflicting_flags(data["site"]))
+        if _has_tag_array():
+            return ~tags_overlap(
+                [
+                    t.pk
+                    for t in self.tags
+                    if t.vocabulary == Vocabulary.MOVEMENT_FLAG and t.slug in flags
+                ]
+            )
         through = Resource.tags.through.objects.filter(
             resource_id=OuterRef("pk"),
             tag__vocabulary=Vocabulary.MOVEMENT_FLAG,
-            tag__slug__in=sorted(conflicting_flags(data["site"])),
+            tag__slug__in=flags,
         )
         return ~Q(Exists(through))
 
@@ -198,51 +248,192 @@ class ResourceFilter(django_filters.FilterSet):
         return words
 
     def facet_counts(self) -> dict[str, dict[str, int]]:
-        """How many results each option would give, in ONE query.
+        """How many results each option would give (see `facet_data()`)."""
+        return self.facet_data().counts
 
-        For each option we count resources matching every *other* facet's selection
-        plus this option, so ticking it shows exactly that many results (OR within a
-        facet, AND across facets). The search term applies to every count.
+    def facet_data(self) -> FacetData:
+        """The facet counts and the number of results, from the shared cache when this filter
+        set was counted under the current content version, else in ONE query.
 
-        One GROUP BY per facet, joined with UNION ALL: each scans the matching resources
-        once, however many options the facet has. (Conditional counts per option, one
-        FILTER clause each, re-ran the tag subqueries for every option: 15 s for a
-        three-filter page at 100,000 resources, bench/README.md.)
+        For each option we count resources matching every *other* facet's selection plus
+        this option, so ticking it shows exactly that many results (OR within a facet, AND
+        across facets). The search term, captions and hidden conflicts apply to every count.
+        Requires a valid filter set.
         """
+        if self._facet_data is None:
+            self._facet_data = _cached(self.cache_key(), self._count_facets)
+        return self._facet_data
+
+    def cache_key(self) -> str:
+        """What the counts depend on: the cleaned filters, never the page or the language."""
+        data = self.form.cleaned_data
+        hide = data.get("hide_conflicts") == "1" and bool(data.get("site"))
+        signature = {
+            **{name: sorted(values) for name, values in self.selected().items()},
+            "q": " ".join((data.get("q") or "").split()),
+            "captions": data.get("captions") or "",
+            "conflicts": sorted(data["site"]) if hide else [],
+        }
+        encoded = json.dumps(signature, sort_keys=True).encode()
+        return hashlib.sha256(encoded).hexdigest()[:32]
+
+    def _count_facets(self) -> FacetData:
+        """One aggregate over the resources that count for at least one facet.
+
+        Each option is a `COUNT(*) FILTER (WHERE …)` whose conditions are plain column tests
+        or `tag_ids && '{…}'` on the row itself (PostgreSQL), so the matching rows are read
+        once, with no join and no subquery per option. (Before: a UNION ALL of one GROUP BY
+        per facet over the tag join, six scans of the matches, bench/README.md.) The total is
+        one more FILTER: every selection together. Every column read here is in
+        `resource_facet_cover_idx`, so the rows come from that narrow index alone (an
+        index-only scan), not from the wide table.
+        """
+        data = self.form.cleaned_data
         selected = {name: values for name, values in self.selected().items() if values}
-        base = self.filter_search(self.queryset, "q", self.form.cleaned_data.get("q") or "")
-        base = self.filter_captions(base, "captions", self.form.cleaned_data.get("captions") or "")
+        base = matching(self.queryset, data.get("q") or "")
+        base = self.filter_captions(base, "captions", data.get("captions") or "")
         base = base.filter(self.hide_condition()).order_by()
-        groups = []
+        conditions = {
+            name: self.filters[name].condition(values) for name, values in selected.items()
+        }
+
+        aggregates: dict[str, Count] = {}
+        options: list[tuple[str, str, str]] = []
+        others_by_facet: list[Q] = []
         for name in self.FACETS:
             others = Q()
-            for other, values in selected.items():
+            for other, condition in conditions.items():
                 if other != name:
-                    others &= self.filters[other].condition(values)
-            groups.append(self._facet_group(name, base.filter(others)))
+                    others &= condition
+            others_by_facet.append(others)
+            for value, _label in self.filters[name].field.choices:
+                alias = f"c{len(options)}"
+                options.append((alias, name, str(value)))
+                aggregates[alias] = Count(
+                    "pk", filter=others & self.filters[name].condition([value])
+                )
+        everything = Q()
+        for condition in conditions.values():
+            everything &= condition
+        aggregates["total"] = Count("pk", filter=everything) if conditions else Count("pk")
+        # Only rows that count somewhere: those failing at most one facet's selection.
+        if all(others_by_facet):
+            relevant = others_by_facet[0]
+            for others in others_by_facet[1:]:
+                relevant |= others
+            base = base.filter(relevant)
+        row = base.aggregate(**aggregates)
         counts: dict[str, dict[str, int]] = {name: {} for name in self.FACETS}
-        for name, value, number in groups[0].union(*groups[1:], all=True).order_by():
-            counts[name][value] = number
-        return counts
+        for alias, name, value in options:
+            if row[alias]:
+                counts[name][value] = row[alias]
+        return FacetData(counts=counts, total=row["total"])
 
-    def _facet_group(self, name: str, matching: QuerySet) -> QuerySet:
-        """(facet, option value, number of matching resources) rows for one facet."""
-        facet = Value(name, output_field=CharField())
-        flt = self.filters[name]
-        # Each group is a top-level SELECT on the resource table (not a subquery), so the
-        # search's SQL, which names that table, stays valid.
-        if isinstance(flt, TagFilter):
-            # The join made by this filter() is the one values() groups by: one row per
-            # (resource, tag of this vocabulary).
-            matching = matching.filter(tags__vocabulary=flt.vocabulary)
-            value = F("tags__slug")
-        else:
-            value = F(flt.field_name)
-        return (
-            matching.values(facet=facet, value=value)
-            .annotate(number=Count("pk"))
-            .values_list("facet", "value", "number")
+    def results_in_language(self, language: str) -> int:
+        """How many results are in `language`: the `lang` facet's count for it, unless the
+        visitor's `lang` selection leaves that language out."""
+        chosen = self.selected()["lang"]
+        if chosen and language not in chosen:
+            return 0
+        return self.facet_data().counts["lang"].get(language, 0)
+
+
+@dataclass(frozen=True)
+class FacetData:
+    counts: dict[str, dict[str, int]]
+    total: int
+
+
+FACET_KEY = "hub.facets"
+
+
+def _cached(key: str, compute: Callable[[], FacetData]) -> FacetData:
+    """`compute()` once per filter set and content version, shared by every process.
+
+    Never stored from a transaction holding uncommitted content changes (the numbers might
+    be rolled back), and never read in one (the cached numbers predate the change), the same
+    rule as the page cache (hub/cache.py). A cache outage costs the query, never the page.
+    """
+    seconds = settings.HUB_FACET_CACHE_SECONDS
+    if seconds <= 0 or has_uncommitted_content_changes():
+        return compute()
+    from hub.db_router import read_is_current
+
+    try:
+        version = content_version()
+        full_key = f"{FACET_KEY}.{version.token}.{key}"
+        stored = page_cache().get(full_key)
+    except Exception:
+        logger.exception("Facet cache unavailable")
+        return compute()
+    if stored is not None:
+        return FacetData(*stored)
+    data = compute()
+    left = version.seconds_left(time.time())
+    if left is not None:
+        seconds = min(seconds, int(left))
+    if seconds > 0 and read_is_current(version):
+        try:
+            page_cache().set(full_key, (data.counts, data.total), seconds)
+        except Exception:
+            logger.exception("Facet cache unavailable")
+    return data
+
+
+class BrowseResults(Sequence[Resource]):
+    """A browse result list for the paginator, at a cost that depends on the page, not on the
+    number of resources.
+
+    The number of results comes with the facet counts (no second `COUNT(*)`). Without a
+    search the browse order, "the visitor's language first, then the rest, each by title",
+    is read as two index-ordered slices (`resource_language_order_idx`, then
+    `resource_title_order_idx`), split where the visitor's language ends: the same order as
+    `visitor_language_first()`, whose `CASE` no index can serve, so every visible resource
+    was sorted for every page. A search keeps its relevance order.
+    """
+
+    def __init__(self, filterset: ResourceFilter, results: QuerySet[Resource], language: str):
+        self.results = results
+        self.total = filterset.facet_data().total
+        self.searched = bool(filterset.form.cleaned_data.get("q"))
+        self.language = language
+        self.own = 0 if self.searched else filterset.results_in_language(language)
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self[0 : self.total])
+
+    @overload
+    def __getitem__(self, key: int) -> Resource: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[Resource]: ...
+    def __getitem__(self, key: int | slice) -> Resource | list[Resource]:
+        if isinstance(key, int):
+            return self[key : key + 1][0]
+        start, stop = (
+            key.start or 0,
+            min(key.stop if key.stop is not None else self.total, self.total),
         )
+        if start >= stop:
+            return []
+        if self.searched:
+            return list(self.results[start:stop])
+        # The prefetch of tags runs once for the whole page, not once per slice.
+        unordered = self.results.prefetch_related(None).order_by()
+        rows: list[Resource] = []
+        if start < self.own:
+            own = unordered.filter(language=self.language).order_by("title", "slug")
+            rows += own[start : min(stop, self.own)]
+        if stop > self.own:
+            rest = unordered.exclude(language=self.language).order_by("title", "slug")
+            rows += rest[max(0, start - self.own) : stop - self.own]
+        prefetch_related_objects(rows, "tags")
+        return rows
 
 
 # The parameters that make up a browse address (docs/clinics.md).

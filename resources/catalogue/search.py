@@ -29,6 +29,17 @@ def search(qs: QuerySet, text: str) -> QuerySet:
     if not text:
         return qs
     if connection.vendor == "postgresql":
+        return _rank_postgresql(_search_postgresql(qs, text), text)
+    return _search_simple(qs, text)
+
+
+def matching(qs: QuerySet, text: str) -> QuerySet:
+    """Only the condition of `search()`: no rank, no order. The facet counts aggregate over
+    it directly (a ranked queryset would make Django wrap the aggregate in a subquery)."""
+    text = " ".join(text.split())
+    if not text:
+        return qs
+    if connection.vendor == "postgresql":
         return _search_postgresql(qs, text)
     return _search_simple(qs, text)
 
@@ -45,16 +56,18 @@ def _search_postgresql(qs: QuerySet, text: str) -> QuerySet:
         [*tsquery_params, text, text],
         output_field=BooleanField(),
     )
+    return qs.filter(matches)
+
+
+def _rank_postgresql(qs: QuerySet, text: str) -> QuerySet:
+    table = qs.model._meta.db_table
+    tsquery_params = [text] * _PARAMS_PER_QUERY
     rank = RawSQL(  # noqa: S611
         f'ts_rank("{table}"."search_vector", ({_TSQUERY})) + similarity("{table}"."title", %s)',
         [*tsquery_params, text],
         output_field=FloatField(),
     )
-    return (
-        qs.filter(matches)
-        .annotate(search_rank=rank)
-        .order_by(F("search_rank").desc(), "title", "slug")
-    )
+    return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "title", "slug")
 
 
 def _search_simple(qs: QuerySet, text: str) -> QuerySet:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from ..models import Resource
-from .filters import ResourceFilter, browse, canonical_query, facets, with_query
+from .filters import BrowseResults, ResourceFilter, browse, canonical_query, facets, with_query
 from .forms import SelfCheckForm
 from .personal import Site, attach_warnings, chosen_sites, site_query
 
@@ -52,7 +52,9 @@ def resource_list(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     counts = filterset.facet_counts() if valid else None
 
-    paginator = Paginator(results, settings.HUB_PAGE_SIZE)
+    # The number of results comes with the facet counts; the page is read in index order.
+    listed = BrowseResults(filterset, results, get_language()) if valid else results
+    paginator = Paginator(listed, settings.HUB_PAGE_SIZE)
     try:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage:

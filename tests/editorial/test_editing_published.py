@@ -28,7 +28,7 @@ from resources.models import (
     Vocabulary,
 )
 
-from ..factories import OrganisationFactory, ResourceFactory
+from ..factories import OrganisationFactory, ResourceFactory, publish
 from .test_history import restore_url
 from .test_import_export import CSV, confirm, dry_run, encode, row
 from .test_workflow import change_form_data, change_url, step_url, steps, tag_pks
@@ -255,7 +255,7 @@ def test_restoring_an_old_version_does_not_bring_back_an_old_slug(reviewer: Clie
     first = resource.history.earliest()
     resource.slug = "chair-yoga"
     resource.save()
-    resource.publish()
+    publish(resource)
     data = change_form_data(reviewer, restore_url(resource, first.history_id))
     data["slug"] = "first-idea"  # crafted: the restore form has no slug input
     assert reviewer.post(restore_url(resource, first.history_id), data).status_code == 302

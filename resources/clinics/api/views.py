@@ -28,7 +28,7 @@ from ninja import NinjaAPI, Path, Query, Status
 from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
 
-from ...catalogue.filters import ResourceFilter, browse, with_query
+from ...catalogue.filters import BrowseResults, ResourceFilter, browse, with_query
 from ...models import BoneSafety, Kind, Resource, Tag, Vocabulary, is_slug
 from .cors import read_only_cross_origin
 from .schemas import (
@@ -195,7 +195,8 @@ def list_resources(request: HttpRequest, filters: Query[ResourceQuery]) -> Statu
             "One of the values is not an option. The values are listed at /api/v1/vocabularies/."
         )
         return Status(400, {"detail": detail, "errors": _form_errors(filterset.form)})
-    paginator = Paginator(results, settings.HUB_PAGE_SIZE)
+    # As the browse page: the count from the (shared) facet data, the page in index order.
+    paginator = Paginator(BrowseResults(filterset, results, filters.ui), settings.HUB_PAGE_SIZE)
     try:
         page = paginator.page(filters.page)
     except InvalidPage:
