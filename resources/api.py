@@ -32,7 +32,7 @@ from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
 
 from .filters import ResourceFilter, browse
-from .models import BoneSafety, Kind, Resource, Tag, Vocabulary
+from .models import BoneSafety, Kind, Licence, Resource, Tag, Vocabulary
 
 UI_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -42,6 +42,7 @@ _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 UiLanguage = Literal[UI_LANGUAGES]  # type: ignore[valid-type]
 KindSlug = Literal[tuple(Kind.values)]  # type: ignore[valid-type]
+LicenceSlug = Literal[tuple(Licence.values)]  # type: ignore[valid-type]
 SafetySlug = Literal[tuple(value for value, _label in BoneSafety.public_choices())]  # type: ignore[valid-type]
 
 UI_DESCRIPTION = (
@@ -250,6 +251,33 @@ class VideoOut(Schema):
     )
 
 
+class LicenceOut(Schema):
+    slug: LicenceSlug | None = Field(
+        description="Null when not recorded; `linked-only`: the hub only links to it."
+    )
+    label: str
+    url: str | None = Field(description="The licence text (Creative Commons deed), if any.")
+
+
+class EvidenceOut(Schema):
+    title: str = Field(description="A trial, guideline or review the resource rests on.")
+    url: str
+
+
+class ImageCreditOut(Schema):
+    author: str
+    licence: LicenceOut
+    source_url: str | None
+
+
+class ProvenanceOut(Schema):
+    author: str = Field(description="Who wrote or produced it (else the organisation).")
+    licence: LicenceOut
+    source_url: str | None = Field(description="Where the original is published, if anywhere.")
+    evidence: list[EvidenceOut]
+    image: ImageCreditOut | None = Field(description="The picture's credit, when there is one.")
+
+
 class ResourceOut(Schema):
     slug: str = Field(description="Stable: it never changes once published.")
     title: str
@@ -274,6 +302,7 @@ class ResourceOut(Schema):
     video: VideoOut | None
     has_captions: bool = Field(description="Videos: true when the video has captions.")
     transcript_url: str | None = Field(description="A transcript published elsewhere, if any.")
+    provenance: ProvenanceOut
 
 
 class TranslationOut(Schema):
@@ -353,6 +382,32 @@ def _tags(tags: list[Tag]) -> list[dict[str, str]]:
     return [{"slug": tag.slug, "name": tag.name} for tag in tags]
 
 
+def _provenance(resource: Resource) -> dict[str, Any]:
+    """What the detail page's "Source and licence" shows, as data."""
+    image = None
+    if resource.image and resource.image_author:
+        image = {
+            "author": resource.image_author,
+            "licence": {
+                "slug": resource.image_licence or None,
+                "label": str(resource.get_image_licence_display()),
+                "url": resource.image_licence_link or None,
+            },
+            "source_url": resource.image_source_url or None,
+        }
+    return {
+        "author": resource.author or resource.organisation.name,
+        "licence": {
+            "slug": resource.licence or (None if resource.is_hosted else Licence.LINKED_ONLY.value),
+            "label": resource.licence_label,
+            "url": resource.licence_link or None,
+        },
+        "source_url": resource.source_link or None,
+        "evidence": [{"title": link.title, "url": link.url} for link in resource.evidence_links],
+        "image": image,
+    }
+
+
 def _resource(request: HttpRequest, resource: Resource) -> dict[str, Any]:
     """What the public detail page shows, as data. Never: review notes, status, or a
     reviewer's name or review dates for a merely proposed rating."""
@@ -395,6 +450,7 @@ def _resource(request: HttpRequest, resource: Resource) -> dict[str, Any]:
         ),
         "has_captions": resource.has_captions,
         "transcript_url": resource.transcript_url or None,
+        "provenance": _provenance(resource),
     }
 
 

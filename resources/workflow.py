@@ -122,6 +122,15 @@ def approve(
             "clinical reviewer must approve it."
         ),
     )
+    missing = resource.provenance_problems()
+    _require(
+        not missing,
+        _(
+            "The hub shows a copy of this resource, so its provenance must be recorded before "
+            "approval. Add: %(missing)s."
+        )
+        % {"missing": "; ".join(missing)},
+    )
     today = timezone.localdate()
     resource.reviewed_on = today
     resource.reviewed_by = public_name(user)
