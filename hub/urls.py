@@ -5,9 +5,9 @@ from django.urls import include, path
 from django.views.static import serve
 
 from hub import health
-from resources import embed
-from resources.api import api
-from resources.sitemaps import robots_txt, sitemap
+from resources.catalogue.sitemaps import robots_txt, sitemap
+from resources.clinics import embed
+from resources.clinics.api.views import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),

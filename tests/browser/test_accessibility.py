@@ -1,7 +1,8 @@
 """Accessibility in a real browser: axe-core finds nothing, and every page can be skipped through.
 
 axe checks what a static HTML test cannot: computed colour contrast, accessible names after CSS,
-landmarks, focus order. DESIGN.md §7: one <h1>, a skip link, landmarks, `lang`, visible focus.
+landmarks, focus order. docs/architecture.md asks for one <h1>, a skip link, landmarks, `lang`,
+visible focus.
 """
 
 from __future__ import annotations
@@ -134,6 +135,10 @@ PUBLIC_PAGES = {
     "guide-detail": lambda c: c["guide"].get_absolute_url(),
     "safety": lambda c: "/en/safety/",
     "about": lambda c: "/en/about/",
+    "handout-prescription": lambda c: (
+        "/en/for-clinics/handout/?level=gentle&rx_days=2&rx_intensity=moderate&rx_minutes=20"
+        "&rx_avoid=spinal-flexion"
+    ),
     "not-found": lambda c: "/en/resources/no-such-resource/",
 }
 EXPECTED_STATUS = {"browse-invalid-filter": {200, 400}, "not-found": {404}}

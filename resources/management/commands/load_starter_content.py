@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hub.cache import content_changed
+from resources.editorial.content_import import describe, tags_by_key, unknown_slugs
 from resources.models import Organisation, Resource, Status, Tag, Vocabulary
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "starter_content.json"
@@ -74,15 +75,6 @@ def _provenance(entry: dict[str, Any]) -> dict[str, str]:
         raise CommandError(f"Resource '{entry['slug']}': 'evidence' must be a list of lines.")
     values["evidence"] = "\n".join(str(line) for line in evidence)
     return values
-
-
-def _describe(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(
-            f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
-            for field, messages in error.message_dict.items()
-        )
-    return " ".join(error.messages)
 
 
 class Command(BaseCommand):
@@ -195,7 +187,7 @@ class Command(BaseCommand):
             slug: not (author or licence)
             for slug, author, licence in Resource.objects.values_list("slug", "author", "licence")
         }
-        tags = {(tag.vocabulary, tag.slug): tag for tag in Tag.objects.all()}
+        tags = tags_by_key()
         now = timezone.now()
         seen: set[str] = set()
         for number, entry in enumerate(entries, start=1):
@@ -287,15 +279,13 @@ class Command(BaseCommand):
             values = entry.get(key) or []
             if not isinstance(values, list):
                 raise CommandError(f"{label}: '{key}' must be a list of slugs.")
-            for value in values:
-                tag = tags.get((vocabulary.value, value))
-                if tag is None:
-                    known = ", ".join(s for v, s in sorted(tags) if v == vocabulary.value)
-                    raise CommandError(
-                        f"{label}: unknown {vocabulary.label.lower()} '{value}' in {key} "
-                        f"(known: {known})."
-                    )
-                chosen.append(tag)
+            unknown, known = unknown_slugs(tags, vocabulary.value, values)
+            if unknown:
+                raise CommandError(
+                    f"{label}: unknown {vocabulary.label.lower()} '{unknown[0]}' in {key} "
+                    f"(known: {', '.join(known)})."
+                )
+            chosen += [tags[vocabulary.value, value] for value in values]
         return chosen
 
     def _save(self, obj: Organisation | Resource, label: str) -> None:
@@ -305,7 +295,7 @@ class Command(BaseCommand):
             # enforces them on save.
             obj.full_clean(validate_constraints=False)
         except ValidationError as error:
-            raise CommandError(f"{label}: {_describe(error)}") from None
+            raise CommandError(f"{label}: {describe(error)}") from None
         try:
             obj.save()
         except IntegrityError as error:
