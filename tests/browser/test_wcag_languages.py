@@ -92,6 +92,7 @@ def public_pages(content: dict[str, Resource], language: str) -> dict[str, tuple
             f"/{language}/for-clinics/{built_link}&rx_days=9&rx_note=%07",
             {400},
         ),
+        "conversation-guide": (f"/{language}/for-clinics/conversation/", {200}),
         "not-found": (f"/{language}/resources/no-such-resource/", {404}),
     }
 
