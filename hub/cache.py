@@ -121,6 +121,7 @@ CACHED_VIEWS = frozenset(
         "resources:list",
         "resources:detail",
         "resources:safety",
+        "resources:clinics-conversation",
         "resources:about",
         "resources:self-check",
         "resources:clinics",

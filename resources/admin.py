@@ -164,7 +164,9 @@ class ResourceAdminForm(forms.ModelForm):
         # Tags are edited through the checkbox groups above.
         fields = [
             "kind", "title", "slug", "summary", "organisation", "language", "url", "body",
-            "duration_minutes", "image", "image_alt", "bone_metastasis_safety",
+            "duration_minutes", "image", "image_alt", "image_author", "image_licence",
+            "image_source_url", "author", "licence", "licence_url", "source_url", "evidence",
+            "bone_metastasis_safety",
             "rating_is_provisional", "reviewed_by", "reviewed_on", "next_review_due",
             "review_notes", "status", "published_at",
             "has_captions", "transcript", "transcript_url", "translations",
@@ -371,10 +373,25 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
                     "duration_minutes",
                     "image",
                     "image_alt",
+                    "image_author",
+                    "image_licence",
+                    "image_source_url",
                     "has_captions",
                     "transcript",
                     "transcript_url",
                 ]
+            },
+        ),
+        (
+            _("Provenance and licence"),
+            {
+                "fields": ["author", "licence", "licence_url", "source_url", "evidence"],
+                "description": _(
+                    "Who made it, under which licence the hub may show it, and the trials or "
+                    "guidelines it rests on; shown on the public page. Anything the hub shows "
+                    "a copy of (a guide written here, an image) needs an author and a licence "
+                    "before approval."
+                ),
             },
         ),
         (_("Languages"), {"fields": ["translations"]}),

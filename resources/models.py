@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -101,6 +102,67 @@ class BoneSafety(models.TextChoices):
     @classmethod
     def public_choices(cls) -> list[tuple[str, str]]:
         return [(value, label) for value, label in cls.choices if value != cls.NOT_REVIEWED]
+
+
+class Licence(models.TextChoices):
+    """Under which terms a resource or picture may be shown (README "Provenance and licence").
+
+    The Creative Commons names are the licences' own short names, the same in every language.
+    """
+
+    LINKED_ONLY = "linked-only", _("All rights reserved — linked only")
+    PERMISSION = "permission", _("All rights reserved — shown with permission")
+    CC_BY = "cc-by", "CC BY"
+    CC_BY_SA = "cc-by-sa", "CC BY-SA"
+    CC_BY_NC = "cc-by-nc", "CC BY-NC"
+    CC_BY_NC_SA = "cc-by-nc-sa", "CC BY-NC-SA"
+    CC_BY_ND = "cc-by-nd", "CC BY-ND"
+    CC_BY_NC_ND = "cc-by-nc-nd", "CC BY-NC-ND"
+    CC0 = "cc0", "CC0"
+    PUBLIC_DOMAIN = "public-domain", _("Public domain")
+
+    @classmethod
+    def hostable(cls) -> list[str]:
+        """Licences under which the hub may keep a copy (a guide's text, a picture)."""
+        return [value for value in cls.values if value != cls.LINKED_ONLY]
+
+
+# The licence deed shown when the editor gives no licence address (version 4.0, the current
+# one; an editor links another version through "licence address").
+LICENCE_DEEDS: dict[str, str] = {
+    Licence.CC_BY: "https://creativecommons.org/licenses/by/4.0/",
+    Licence.CC_BY_SA: "https://creativecommons.org/licenses/by-sa/4.0/",
+    Licence.CC_BY_NC: "https://creativecommons.org/licenses/by-nc/4.0/",
+    Licence.CC_BY_NC_SA: "https://creativecommons.org/licenses/by-nc-sa/4.0/",
+    Licence.CC_BY_ND: "https://creativecommons.org/licenses/by-nd/4.0/",
+    Licence.CC_BY_NC_ND: "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+    Licence.CC0: "https://creativecommons.org/publicdomain/zero/1.0/",
+}
+MAX_EVIDENCE_LINKS = 10
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    """One line of `Resource.evidence`: a trial, guideline or review, with its address."""
+
+    title: str
+    url: str
+
+
+def parse_evidence(text: str) -> tuple[list[EvidenceLink], list[str]]:
+    """The evidence links, one a line as "Title https://address", and the lines that are not."""
+    links: list[EvidenceLink] = []
+    bad: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        title, _space, url = line.rpartition(" ")
+        if title.strip() and url.startswith("https://") and len(url) <= 500:
+            links.append(EvidenceLink(title.strip(), url))
+        else:
+            bad.append(line)
+    return links, bad
 
 
 class Status(models.TextChoices):
@@ -231,7 +293,67 @@ class Resource(models.Model):
         blank=True,
         help_text=_("Required with an image: what it shows, for people who cannot see it."),
     )
+    image_author = models.CharField(
+        _("image author"),
+        max_length=200,
+        blank=True,
+        help_text=_("Required with an image: who took or drew it, e.g. 'Photo: A. Jansen'."),
+    )
+    image_licence = models.CharField(
+        _("image licence"),
+        max_length=20,
+        blank=True,
+        choices=Licence.choices,
+        help_text=_("Required with an image: the terms under which the hub may show it."),
+    )
+    image_source_url = models.URLField(
+        _("image source address"),
+        max_length=500,
+        blank=True,
+        validators=[https_only],
+        help_text=_("Where the picture was found, if it was not made for the hub (https only)."),
+    )
     tags = models.ManyToManyField(Tag, related_name="resources", blank=True, verbose_name=_("tags"))
+
+    # Provenance: who made it, under which licence it may be shown, what evidence it rests on.
+    author = models.CharField(
+        _("author or producer"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who wrote or produced it. Required before approval for a guide written here."),
+    )
+    licence = models.CharField(
+        _("licence"),
+        max_length=20,
+        blank=True,
+        choices=Licence.choices,
+        help_text=_(
+            "'Linked only' for pages the hub only links to. A guide written here needs a "
+            "licence that lets the hub show it, before approval."
+        ),
+    )
+    licence_url = models.URLField(
+        _("licence address"),
+        max_length=500,
+        blank=True,
+        validators=[https_only],
+        help_text=_("The licence text, if not the usual Creative Commons 4.0 deed (https only)."),
+    )
+    source_url = models.URLField(
+        _("source address"),
+        max_length=500,
+        blank=True,
+        validators=[https_only],
+        help_text=_("Where the original is published, if not the web address above (https only)."),
+    )
+    evidence = models.TextField(
+        _("evidence"),
+        blank=True,
+        help_text=_(
+            "Trials and guidelines it rests on, one a line: the title, a space, then the "
+            "https:// address. Shown on the public page."
+        ),
+    )
 
     has_captions = models.BooleanField(
         _("has captions"),
@@ -453,6 +575,30 @@ class Resource(models.Model):
             )
         if self.image and not self.image_alt.strip():
             add("image_alt", _("Describe the image for people who cannot see it."))
+        if self.image and not self.image_author.strip():
+            add("image_author", _("Say who made the image before it can be uploaded."))
+        if self.image and not self.image_licence:
+            add("image_licence", _("Choose the image's licence before it can be uploaded."))
+        elif self.image and self.image_licence not in Licence.hostable():
+            add(
+                "image_licence",
+                _("The hub keeps a copy of an uploaded image, so it cannot be 'linked only'."),
+            )
+        evidence_links, bad_evidence = parse_evidence(self.evidence)
+        if bad_evidence:
+            add(
+                "evidence",
+                _(
+                    "Write each evidence link as a title, a space and an address starting "
+                    "with https://. Check: %(lines)s"
+                )
+                % {"lines": "; ".join(bad_evidence)},
+            )
+        elif len(evidence_links) > MAX_EVIDENCE_LINKS:
+            add(
+                "evidence",
+                _("Give at most %(count)d evidence links.") % {"count": MAX_EVIDENCE_LINKS},
+            )
         if self.status == Status.PUBLISHED:
             # Publishing without a time means "now"; set it here so the constraint check
             # that follows clean() sees the value save() would store.
@@ -510,6 +656,52 @@ class Resource(models.Model):
     @property
     def body_html(self) -> str:
         return render_markdown(self.body)
+
+    @property
+    def is_hosted(self) -> bool:
+        """A guide written here: the hub shows a copy, not just a link."""
+        return bool(self.body.strip())
+
+    @property
+    def evidence_links(self) -> list[EvidenceLink]:
+        return parse_evidence(self.evidence)[0]
+
+    @property
+    def licence_label(self) -> str:
+        """The licence in words; a page the hub only links to is "linked only" by default."""
+        if self.licence:
+            return str(self.get_licence_display())
+        if not self.is_hosted:
+            return str(Licence.LINKED_ONLY.label)
+        return str(_("Not recorded yet"))
+
+    @property
+    def licence_link(self) -> str:
+        return self.licence_url or LICENCE_DEEDS.get(self.licence, "")
+
+    @property
+    def image_licence_link(self) -> str:
+        return LICENCE_DEEDS.get(self.image_licence, "")
+
+    @property
+    def source_link(self) -> str:
+        """Where the original lives: the source address, else the page the hub links to."""
+        return self.source_url or self.url
+
+    def provenance_problems(self) -> list[str]:
+        """What is missing before the hub may publish what it hosts (the approve step)."""
+        problems: list[str] = []
+        if self.is_hosted:
+            if not self.author.strip():
+                problems.append(str(_("who wrote the guide (author or producer)")))
+            if self.licence not in Licence.hostable():
+                problems.append(str(_("a licence for the guide that lets the hub show it")))
+        if self.image:
+            if not self.image_author.strip():
+                problems.append(str(_("who made the image")))
+            if self.image_licence not in Licence.hostable():
+                problems.append(str(_("the image's licence")))
+        return problems
 
     def player_url(self, *, autoplay: bool) -> str:
         """The privacy-enhanced player address, built by us from the stored id (never stored

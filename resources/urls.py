@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .catalogue import plan, views
-from .clinics import feeds, links
+from .clinics import conversation, feeds, links
 from .editorial import preview
 
 app_name = "resources"
@@ -16,6 +16,11 @@ urlpatterns = [
     path("my-plan/", plan.plan, name="plan"),
     path("for-clinics/", links.link_builder, name="clinics"),
     path("for-clinics/handout/", links.handout, name="clinics-handout"),
+    path(
+        "for-clinics/conversation/",
+        conversation.conversation_guide,
+        name="clinics-conversation",
+    ),
     path("for-clinics/qr.png", links.qr_code, {"image_format": "png"}, name="clinics-qr-png"),
     path("for-clinics/qr.svg", links.qr_code, {"image_format": "svg"}, name="clinics-qr-svg"),
     path("feeds/rss/", feeds.rss_feed, name="feed-rss"),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
-from resources.models import BoneSafety, Kind, Organisation, Resource, Status, Tag
+from resources.models import BoneSafety, Kind, Licence, Organisation, Resource, Status, Tag
 
 YOUTUBE_URL = "https://www.youtube.com/watch?v=vtA1R87lkv8"
 VIMEO_URL = "https://vimeo.com/76979871"
@@ -94,6 +94,11 @@ class ResourceFactory(DjangoModelFactory):
     published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
     reviewed_by = "A. Reviewer, physiotherapist"
     reviewed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    # Provenance, so that a guide (hosted here) and any image may be approved.
+    author = "Move More Trust physiotherapy team"
+    licence = Licence.CC_BY
+    image_author = "Photo: A. Jansen"
+    image_licence = Licence.CC_BY
 
     class Params:
         draft = factory.Trait(status=Status.DRAFT, published_at=None)

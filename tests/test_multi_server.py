@@ -416,6 +416,8 @@ def image_uploaded_on_a(cluster: Cluster, editor: Visitor) -> None:
     for name, value in _form_fields(page.text, "resource_form"):
         data.setdefault(name, []).append(value)
     data["image_alt"] = ["A woman marching on the spot, seated"]
+    data["image_author"] = ["Photo: A. Jansen"]
+    data["image_licence"] = ["cc-by"]
     data["_continue"] = ["1"]
     files = {"image": ("marching.png", _png(), "image/png")}
     response = editor.post(change, data=data, files=files)

@@ -36,14 +36,19 @@ from ..catalogue.filters import (
     with_query,
 )
 from ..models import Partner, Resource
+from .prescription import Prescription, PrescriptionForm, read_prescription
 from .referrals import not_a_referral
 
-# Six QR codes with their titles and addresses still fit on one printed A4 page.
+# Six QR codes with their titles and addresses still fit on one printed A4 page; two, with a
+# prescription (the longest one takes the room of four codes).
 MAX_RESOURCES = 6
+MAX_RESOURCES_WITH_PRESCRIPTION = 2
 # The individual-resource picker lists at most this many titles (a bounded query however large
 # the hub grows); a title search narrows it.
 PICKER_SIZE = 60
-# How many titles a handout for a filter set lists before "and N more".
+# How many titles a handout for a filter set lists before "and N more". A handout with a
+# prescription prints it in place of the titles (and says how many the address opens), so
+# that even the longest prescription stays on one A4 sheet.
 HANDOUT_TITLES = 10
 # The widget's frame, as partners paste it into their pages.
 EMBED_HEIGHT = 600
@@ -129,6 +134,11 @@ class LinkRequest:
     filterset: ResourceFilter
     results: QuerySet[Resource]
     is_valid: bool
+    prescription_form: PrescriptionForm
+
+    @property
+    def prescription(self) -> Prescription:
+        return read_prescription(self.prescription_form)
 
     @property
     def resources(self) -> list[Resource]:
@@ -145,7 +155,7 @@ class LinkRequest:
     def problems(self) -> list[str]:
         """Every error in words, each named after its field, for people and for 400s."""
         messages = []
-        for form in (self.filterset.form, self.form):
+        for form in (self.filterset.form, self.form, self.prescription_form):
             for name, errors in form.errors.items():
                 label = form.fields[name].label if name in form.fields else ""
                 for error in errors:
@@ -160,12 +170,36 @@ def read_link_request(data: QueryDict) -> LinkRequest:
     form = LinkForm(data)
     form_ok = form.is_valid()
     filters_ok = filterset.is_valid()
+    prescription_form = PrescriptionForm(data)
+    prescription_ok = prescription_form.is_valid()
     if form_ok and form.cleaned_data["resource"] and query:
         form.add_error(
             "resource", _("Choose either filters or individual resources, not both at once.")
         )
         form_ok = False
-    return LinkRequest(query, form, filterset, results, form_ok and filters_ok)
+    if (
+        form_ok
+        and prescription_ok
+        and len(form.cleaned_data["resource"]) > MAX_RESOURCES_WITH_PRESCRIPTION
+        and read_prescription(prescription_form)
+    ):
+        form.add_error(
+            "resource",
+            _(
+                "With a prescription, choose at most %(count)d resources: then they and the "
+                "prescription fit on one handout. Or choose filters."
+            )
+            % {"count": MAX_RESOURCES_WITH_PRESCRIPTION},
+        )
+        form_ok = False
+    return LinkRequest(
+        query,
+        form,
+        filterset,
+        results,
+        form_ok and filters_ok and prescription_ok,
+        prescription_form,
+    )
 
 
 def _join(*parts: str) -> str:
@@ -248,7 +282,8 @@ def _handout_params(link_request: LinkRequest, links: list[Link]) -> str:
     else:
         params = links[0].params
     clinic = _encode("clinic", [link_request.clinic]) if link_request.clinic else ""
-    return _join(params, clinic)
+    # The prescription travels in the handout's address only, never in a QR code.
+    return _join(params, clinic, link_request.prescription.query)
 
 
 def _picker(request: HttpRequest) -> dict[str, Any]:
@@ -279,6 +314,7 @@ def _builder_page(request: HttpRequest, link_request: LinkRequest) -> HttpRespon
     built = submitted and link_request.is_valid and not finding
     context: dict[str, Any] = {
         "form": link_request.form,
+        "prescription_form": link_request.prescription_form,
         "filter_errors": link_request.filterset.form.errors,
         "facets": facets(link_request.filterset, None),
         **_picker(request),
@@ -314,12 +350,14 @@ def handout(request: HttpRequest) -> HttpResponse:
         # The builder shows what is wrong and lets the clinician put it right.
         return _builder_page(request, link_request)
     links = _links(request, link_request)
+    prescription = link_request.prescription
     listed: list[Resource] = []
-    if not link_request.resources:
+    if not link_request.resources and not prescription:
         listed = list(link_request.results[:HANDOUT_TITLES])
     total = links[0].matching or 0
     context = {
         "clinic": link_request.clinic,
+        "prescription": prescription,
         "links": links,
         "listed": listed,
         "any_provisional": any(

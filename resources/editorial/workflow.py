@@ -126,6 +126,15 @@ def approve(
             "clinical reviewer must approve it."
         ),
     )
+    missing = resource.provenance_problems()
+    _require(
+        not missing,
+        _(
+            "The hub shows a copy of this resource, so its provenance must be recorded before "
+            "approval. Add: %(missing)s."
+        )
+        % {"missing": "; ".join(missing)},
+    )
     today = timezone.localdate()
     resource.reviewed_on = today
     resource.reviewed_by = public_name(user)
@@ -257,6 +266,15 @@ EDIT_RULES: dict[str, Consequence] = {
     "transcript": Consequence.REVIEW,  # instructions, as the body
     "transcript_url": Consequence.REVIEW,  # a link, as the address
     "translations": Consequence.RECORD,  # each linked resource is reviewed on its own
+    # Provenance: who made it, its licence, where it comes from, the evidence behind it.
+    "author": Consequence.RECORD,
+    "licence": Consequence.RECORD,
+    "licence_url": Consequence.RECORD,
+    "source_url": Consequence.RECORD,
+    "evidence": Consequence.RECORD,
+    "image_author": Consequence.RECORD,
+    "image_licence": Consequence.RECORD,
+    "image_source_url": Consequence.RECORD,
     "bone_metastasis_safety": Consequence.REVIEW,  # reviewers only (admin roles)
     # Reviewers only (admin roles); shown as "reviewed by … on …".
     "rating_is_provisional": Consequence.RECORD,

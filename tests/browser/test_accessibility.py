@@ -135,6 +135,11 @@ PUBLIC_PAGES = {
     "guide-detail": lambda c: c["guide"].get_absolute_url(),
     "safety": lambda c: "/en/safety/",
     "about": lambda c: "/en/about/",
+    "conversation-guide": lambda c: "/en/for-clinics/conversation/",
+    "handout-prescription": lambda c: (
+        "/en/for-clinics/handout/?level=gentle&rx_days=2&rx_intensity=moderate&rx_minutes=20"
+        "&rx_avoid=spinal-flexion"
+    ),
     "not-found": lambda c: "/en/resources/no-such-resource/",
 }
 EXPECTED_STATUS = {"browse-invalid-filter": {200, 400}, "not-found": {404}}

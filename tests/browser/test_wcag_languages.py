@@ -27,6 +27,10 @@ pytestmark = [
 
 LANGUAGES = ["en", "de", "nl", "es", "pl", "sv"]
 PHONE = {"width": 375, "height": 740}
+PRESCRIPTION = (
+    "&rx_days=2&rx_intensity=moderate&rx_borg=4&rx_minutes=20&rx_type=strength"
+    "&rx_avoid=spinal-flexion&rx_site=spine&rx_cleared=home&rx_note=Start+slowly."
+)
 
 
 @pytest.fixture
@@ -80,6 +84,15 @@ def public_pages(content: dict[str, Resource], language: str) -> dict[str, tuple
         "my-plan": (f"/{language}/my-plan/", {200}),
         "for-clinics": (f"/{language}/for-clinics/{built_link}", {200}),
         "handout": (f"/{language}/for-clinics/handout/{built_link}", {200}),
+        "handout-prescription": (
+            f"/{language}/for-clinics/handout/{built_link}{PRESCRIPTION}",
+            {200},
+        ),
+        "for-clinics-prescription-errors": (
+            f"/{language}/for-clinics/{built_link}&rx_days=9&rx_note=%07",
+            {400},
+        ),
+        "conversation-guide": (f"/{language}/for-clinics/conversation/", {200}),
         "not-found": (f"/{language}/resources/no-such-resource/", {404}),
     }
 

@@ -237,6 +237,8 @@ def _add_form(organisation: Organisation, **overrides: object) -> dict[str, obje
         "language": "en",
         "body": "Roll your shoulders slowly.",
         "image_alt": "A woman lifting a small water bottle while seated.",
+        "image_author": "Photo: A. Jansen",
+        "image_licence": "cc-by",
         "bone_metastasis_safety": "not-reviewed",
         "status": "draft",
         "_save": "Save",

@@ -12,10 +12,11 @@ from ninja import Field, Schema
 from pydantic import create_model
 
 from ...catalogue.filters import BROWSE_PARAMETERS, ResourceFilter
-from ...models import UI_LANGUAGES, BoneSafety, Kind
+from ...models import UI_LANGUAGES, BoneSafety, Kind, Licence
 
 UiLanguage = Literal[UI_LANGUAGES]  # type: ignore[valid-type]
 KindSlug = Literal[tuple(Kind.values)]  # type: ignore[valid-type]
+LicenceSlug = Literal[tuple(Licence.values)]  # type: ignore[valid-type]
 SafetySlug = Literal[tuple(value for value, _label in BoneSafety.public_choices())]  # type: ignore[valid-type]
 
 UI_DESCRIPTION = (
@@ -124,6 +125,33 @@ class VideoOut(Schema):
     )
 
 
+class LicenceOut(Schema):
+    slug: LicenceSlug | None = Field(
+        description="Null when not recorded; `linked-only`: the hub only links to it."
+    )
+    label: str
+    url: str | None = Field(description="The licence text (Creative Commons deed), if any.")
+
+
+class EvidenceOut(Schema):
+    title: str = Field(description="A trial, guideline or review the resource rests on.")
+    url: str
+
+
+class ImageCreditOut(Schema):
+    author: str
+    licence: LicenceOut
+    source_url: str | None
+
+
+class ProvenanceOut(Schema):
+    author: str = Field(description="Who wrote or produced it (else the organisation).")
+    licence: LicenceOut
+    source_url: str | None = Field(description="Where the original is published, if anywhere.")
+    evidence: list[EvidenceOut]
+    image: ImageCreditOut | None = Field(description="The picture's credit, when there is one.")
+
+
 class ResourceOut(Schema):
     slug: str = Field(description="Stable: it never changes once published.")
     title: str
@@ -148,6 +176,7 @@ class ResourceOut(Schema):
     video: VideoOut | None
     has_captions: bool = Field(description="Videos: true when the video has captions.")
     transcript_url: str | None = Field(description="A transcript published elsewhere, if any.")
+    provenance: ProvenanceOut
 
 
 class TranslationOut(Schema):

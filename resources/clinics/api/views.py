@@ -29,7 +29,7 @@ from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
 
 from ...catalogue.filters import BrowseResults, ResourceFilter, browse, with_query
-from ...models import BoneSafety, Kind, Resource, Tag, Vocabulary, is_slug
+from ...models import BoneSafety, Kind, Licence, Resource, Tag, Vocabulary, is_slug
 from .cors import read_only_cross_origin
 from .schemas import (
     Message,
@@ -122,6 +122,32 @@ def _tags(tags: list[Tag]) -> list[dict[str, str]]:
     return [{"slug": tag.slug, "name": tag.name} for tag in tags]
 
 
+def _provenance(resource: Resource) -> dict[str, Any]:
+    """What the detail page's "Source and licence" shows, as data."""
+    image = None
+    if resource.image and resource.image_author:
+        image = {
+            "author": resource.image_author,
+            "licence": {
+                "slug": resource.image_licence or None,
+                "label": str(resource.get_image_licence_display()),
+                "url": resource.image_licence_link or None,
+            },
+            "source_url": resource.image_source_url or None,
+        }
+    return {
+        "author": resource.author or resource.organisation.name,
+        "licence": {
+            "slug": resource.licence or (None if resource.is_hosted else Licence.LINKED_ONLY.value),
+            "label": resource.licence_label,
+            "url": resource.licence_link or None,
+        },
+        "source_url": resource.source_link or None,
+        "evidence": [{"title": link.title, "url": link.url} for link in resource.evidence_links],
+        "image": image,
+    }
+
+
 def _resource(request: HttpRequest, resource: Resource) -> dict[str, Any]:
     """What the public detail page shows, as data. Never: review notes, status, or a
     reviewer's name or review dates for a merely proposed rating."""
@@ -164,6 +190,7 @@ def _resource(request: HttpRequest, resource: Resource) -> dict[str, Any]:
         ),
         "has_captions": resource.has_captions,
         "transcript_url": resource.transcript_url or None,
+        "provenance": _provenance(resource),
     }
 
 

@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hub.cache import content_changed
 from resources.editorial.content_import import describe, tags_by_key, unknown_slugs
 from resources.models import Organisation, Resource, Status, Tag, Vocabulary
 
@@ -46,16 +47,34 @@ RESOURCE_FIELDS = (
     "duration_minutes",
     "language",
     "bone_metastasis_safety",
+    "author",
+    "licence",
+    "licence_url",
+    "source_url",
 )
+# Provenance a resource loaded before it existed gets on the next load, if still blank.
+PROVENANCE_FIELDS = ("author", "licence", "licence_url", "source_url", "evidence")
 
 
 @dataclass
 class Counts:
     created: int = 0
     unchanged: int = 0
+    provenance_added: int = 0
 
     def __str__(self) -> str:
-        return f"created {self.created}, unchanged {self.unchanged}"
+        added = f", provenance added to {self.provenance_added}" if self.provenance_added else ""
+        return f"created {self.created}, unchanged {self.unchanged}{added}"
+
+
+def _provenance(entry: dict[str, Any]) -> dict[str, str]:
+    """The provenance fields of a file entry; `evidence` is a list of "Title https://…"."""
+    values = {name: str(entry.get(name) or "") for name in PROVENANCE_FIELDS if name != "evidence"}
+    evidence = entry.get("evidence") or []
+    if not isinstance(evidence, list):
+        raise CommandError(f"Resource '{entry['slug']}': 'evidence' must be a list of lines.")
+    values["evidence"] = "\n".join(str(line) for line in evidence)
+    return values
 
 
 class Command(BaseCommand):
@@ -163,7 +182,11 @@ class Command(BaseCommand):
     ) -> Counts:
         counts = Counts()
         created: list[tuple[Resource, list[Tag]]] = []
-        existing = set(Resource.objects.values_list("slug", flat=True))
+        # Slug -> whether its provenance is still wholly blank (loaded before it existed).
+        existing = {
+            slug: not (author or licence)
+            for slug, author, licence in Resource.objects.values_list("slug", "author", "licence")
+        }
         tags = tags_by_key()
         now = timezone.now()
         seen: set[str] = set()
@@ -179,6 +202,13 @@ class Command(BaseCommand):
             seen.add(slug)
             if slug in existing:
                 counts.unchanged += 1
+                if existing[slug] and (entry.get("author") or entry.get("licence")):
+                    # Only what is still blank, so never an editor's own entry; no new
+                    # version in the history, as for the rest of the starter load.
+                    Resource.objects.filter(slug=slug, author="", licence="").update(
+                        **_provenance(entry)
+                    )
+                    counts.provenance_added += 1
                 continue
 
             organisation = organisations.get(entry["organisation"])
@@ -194,6 +224,7 @@ class Command(BaseCommand):
                 **{
                     field: entry[field] for field in RESOURCE_FIELDS if entry.get(field) is not None
                 },
+                evidence=_provenance(entry)["evidence"],
                 review_notes=entry.get("rating_rationale") or "",
                 rating_is_provisional=True,
                 reviewed_by="",
@@ -212,6 +243,8 @@ class Command(BaseCommand):
             created.append((resource, resource_tags))
             counts.created += 1
         self._record_history(created)
+        if counts.provenance_added:
+            content_changed()  # update() sends no signal: public pages show provenance
         return counts
 
     @staticmethod
