@@ -344,7 +344,8 @@ class CircuitBreaker:
 breaker = CircuitBreaker(lambda: float(settings.HUB_CACHE_BREAKER_SECONDS))
 
 
-def _cache_failed(action: str, error: Exception) -> None:
+def cache_failed(action: str, error: Exception) -> None:
+    """Every user of the shared cache reports a failure here, so one breaker guards them all."""
     breaker.failed()
     # One line, not a traceback: with the breaker this comes once per period and process.
     message = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
@@ -602,7 +603,7 @@ class FetchPageCacheMiddleware(FetchFromCacheMiddleware):
             if response is None and request.method == "GET":
                 response = self._render_or_wait(request, prefix, found.headers_key)
         except Exception as error:  # any backend's error; a cache outage costs speed only
-            _cache_failed("read", error)
+            cache_failed("read", error)
             return None
         breaker.succeeded()
         request._hub_cache_version = version
@@ -643,7 +644,7 @@ class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
                 try:
                     self.cache.delete(lock_key)
                 except Exception as error:
-                    _cache_failed("write", error)
+                    cache_failed("write", error)
 
     def _store(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if getattr(request, "_hub_cache_hit", False):
@@ -678,7 +679,7 @@ class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
             for headerlist in learned.values.values():
                 _remember_header_list(request.resolver_match.view_name, list(headerlist))
         except Exception as error:
-            _cache_failed("write", error)
+            cache_failed("write", error)
         return response
 
 
