@@ -764,3 +764,7 @@ class ReferralCountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# Programme listings and problem reports (issue #13) register themselves here.
+from .programmes import admin as _programmes_admin  # noqa: E402, F401
