@@ -75,6 +75,8 @@ CACHED_VIEWS = frozenset(
         "resources:clinics-qr-svg",
         "resources:feed-rss",
         "resources:feed-atom",
+        "resources:programmes",
+        "resources:programme-detail",
         "embed",
         "sitemap",
         "robots-txt",

@@ -837,6 +837,19 @@ class Programme(models.Model):
         return [code for code in self.languages.split(",") if code]
 
     @property
+    def language_names(self) -> list[tuple[str, str]]:
+        """(code, name in the visitor's language) per session language; unknown codes as is."""
+        from django.utils.translation import get_language_info
+
+        names = []
+        for code in self.language_codes:
+            try:
+                names.append((code, get_language_info(code)["name_translated"]))
+            except KeyError:
+                names.append((code, code))
+        return names
+
+    @property
     def is_online(self) -> bool:
         return self.delivery in {Delivery.ONLINE, Delivery.HYBRID}
 

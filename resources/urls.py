@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import clinics, feeds, personal, plan, preview, views
+from .programmes import views as programmes
 
 app_name = "resources"
 
@@ -9,6 +10,8 @@ urlpatterns = [
     path("resources/", views.resource_list, name="list"),
     path("resources/<slug:slug>/", views.resource_detail, name="detail"),
     path("safety/", views.safety, name="safety"),
+    path("programmes/", programmes.programme_list, name="programmes"),
+    path("programmes/<slug:slug>/", programmes.programme_detail, name="programme-detail"),
     path("find/", personal.self_check, name="self-check"),
     path("about/", views.about, name="about"),
     path("my-plan/", plan.plan, name="plan"),

@@ -18,6 +18,7 @@ import pytest
 from resources.models import BoneSafety, Resource
 from tests.browser.test_accessibility import describe, run_axe
 from tests.factories import ResourceFactory
+from tests.programmes.factories import UTRECHT, ProgrammeFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -56,6 +57,11 @@ def content() -> dict[str, Resource]:
             bone_metastasis_safety=BoneSafety.NOT_RECOMMENDED,
             tags={"level": ["moderate"], "type": ["aerobic"]},
         ),
+        "listing": ProgrammeFactory(
+            name="Strong Together Utrecht",
+            located=("Utrecht", "NL", UTRECHT),
+            languages="nl,en",
+        ),
     }
 
 
@@ -81,6 +87,9 @@ def public_pages(content: dict[str, Resource], language: str) -> dict[str, tuple
         "for-clinics": (f"/{language}/for-clinics/{built_link}", {200}),
         "handout": (f"/{language}/for-clinics/handout/{built_link}", {200}),
         "not-found": (f"/{language}/resources/no-such-resource/", {404}),
+        "programmes": (f"/{language}/programmes/?bone=accepted&q=Utrecht", {200}),
+        "programmes-invalid": (f"/{language}/programmes/?bone=nope", {400}),
+        "programme-listing": (detail_path(content["listing"], language), {200}),
     }
 
 

@@ -43,7 +43,7 @@ class ProgrammeFactory(DjangoModelFactory):
     cost = Cost.FREE
     languages = "en"
     delivery = Delivery.IN_PERSON
-    service_area = "Utrecht region"
+    service_area = ""
     schedule = "Tuesdays and Thursdays, 10:00"
     assured_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     assurer = "E. Editor"
