@@ -77,6 +77,8 @@ CACHED_VIEWS = frozenset(
         "resources:feed-atom",
         "resources:programmes",
         "resources:programme-detail",
+        "resources:support",
+        "resources:support-sheet",
         "embed",
         "sitemap",
         "robots-txt",

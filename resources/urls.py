@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import clinics, feeds, personal, plan, preview, views
+from .programmes import support
 from .programmes import views as programmes
 
 app_name = "resources"
@@ -13,6 +14,8 @@ urlpatterns = [
     path("programmes/", programmes.programme_list, name="programmes"),
     path("programmes/<slug:slug>/", programmes.programme_detail, name="programme-detail"),
     path("find/", personal.self_check, name="self-check"),
+    path("find/support/", support.support, name="support"),
+    path("find/support/questions/", support.support_sheet, name="support-sheet"),
     path("about/", views.about, name="about"),
     path("my-plan/", plan.plan, name="plan"),
     path("for-clinics/", clinics.link_builder, name="clinics"),

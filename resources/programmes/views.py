@@ -11,9 +11,19 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from hub.security import permissions_policy
 from resources.models import Programme
 
 from .filters import ProgrammeFilter, country_choices, facets, finder_results
+
+
+def _finder_permissions_policy() -> str:
+    """The site's policy, with the position lent to our own page: the finder is the one
+    page whose "near me" button asks for it (PermissionsPolicyMiddleware keeps a header a
+    view has set)."""
+    origins = settings.SECURE_CSP.get("frame-src", [])
+    policy = permissions_policy(o for o in origins if o.startswith("https://"))
+    return policy.replace("geolocation=()", "geolocation=(self)")
 
 
 @require_safe
@@ -45,6 +55,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     response = render(
         request, "resources/programmes/list.html", context, status=200 if valid else 400
     )
+    response["Permissions-Policy"] = _finder_permissions_policy()
     if request.GET.get("near"):
         # A page sorted around someone's position is theirs alone: no cache keeps it.
         patch_cache_control(response, private=True, no_store=True)

@@ -90,6 +90,13 @@ def public_pages(content: dict[str, Resource], language: str) -> dict[str, tuple
         "programmes": (f"/{language}/programmes/?bone=accepted&q=Utrecht", {200}),
         "programmes-invalid": (f"/{language}/programmes/?bone=nope", {400}),
         "programme-listing": (detail_path(content["listing"], language), {200}),
+        "support": (f"/{language}/find/support/", {200}),
+        "support-answered": (
+            f"/{language}/find/support/?unstable=no&daily=no&falls=no&symptoms=no"
+            "&metastases=yes&treatment=no&new_to_exercise=no",
+            {200},
+        ),
+        "support-sheet": (f"/{language}/find/support/questions/?metastases=yes", {200}),
     }
 
 

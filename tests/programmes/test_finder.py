@@ -177,3 +177,11 @@ def test_the_finder_pages_are_in_the_page_cache():
 
     assert {"resources:programmes", "resources:programme-detail"} <= CACHED_VIEWS
     assert reverse("resources:programmes") == FINDER
+
+
+def test_only_the_finder_may_ask_for_the_position(client, listings):
+    finder = client.get(FINDER)["Permissions-Policy"]
+    assert "geolocation=(self)" in finder
+    assert "camera=()" in finder
+    detail = client.get(listings["utrecht"].get_absolute_url())["Permissions-Policy"]
+    assert "geolocation=()" in detail
