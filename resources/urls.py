@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import clinics, feeds, personal, plan, preview, views
-from .programmes import support
+from .programmes import reports, support
 from .programmes import views as programmes
 
 app_name = "resources"
@@ -16,6 +16,8 @@ urlpatterns = [
     path("find/", personal.self_check, name="self-check"),
     path("find/support/", support.support, name="support"),
     path("find/support/questions/", support.support_sheet, name="support-sheet"),
+    # The one public form: the only public page that sets a cookie (CSRF), never cached.
+    path("report/<str:kind>/<slug:slug>/", reports.report_problem, name="report-problem"),
     path("about/", views.about, name="about"),
     path("my-plan/", plan.plan, name="plan"),
     path("for-clinics/", clinics.link_builder, name="clinics"),

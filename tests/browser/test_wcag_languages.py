@@ -97,6 +97,7 @@ def public_pages(content: dict[str, Resource], language: str) -> dict[str, tuple
             {200},
         ),
         "support-sheet": (f"/{language}/find/support/questions/?metastases=yes", {200}),
+        "report-problem": (f"/{language}/report/programme/{content['listing'].slug}/", {200}),
     }
 
 
