@@ -87,6 +87,10 @@ CACHED_VIEWS = frozenset(
         "api:vocabularies",
         "api:openapi-json",
         "api:openapi-view",
+        "hsds:services",
+        "hsds:service",
+        "hsds:organizations",
+        "hsds:organization",
     }
 )
 # Addresses without a language prefix make LocaleMiddleware add `Vary: Accept-Language`.

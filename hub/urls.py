@@ -7,11 +7,13 @@ from django.views.static import serve
 from hub import health
 from resources import embed
 from resources.api import api
+from resources.programmes.hsds import hsds
 from resources.sitemaps import robots_txt, sitemap
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("api/hsds/", hsds.urls),
     path("robots.txt", robots_txt, name="robots-txt"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
