@@ -24,7 +24,6 @@ from django.core.validators import RegexValidator
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
     FloatField,
     IntegerField,
@@ -102,10 +101,10 @@ class CountryFilter(InFilter):
     """Programmes meeting in one of these countries, and every online programme."""
 
     def condition(self, values: Sequence[str]) -> Q:
-        located = ProgrammeLocation.objects.filter(
-            programme=OuterRef("pk"), country__in=list(values)
-        )
-        return Q(Exists(located)) | ONLINE
+        # An uncorrelated `id IN (…)`, run once and hashed: a correlated EXISTS inside the
+        # facet counts' FILTER clauses ran once per programme and option (as in browse).
+        located = ProgrammeLocation.objects.filter(country__in=list(values)).values("programme_id")
+        return Q(pk__in=located) | ONLINE
 
 
 def place_condition(text: str) -> Q:
@@ -113,15 +112,17 @@ def place_condition(text: str) -> Q:
     compact = "".join(text.split())
     # Postcodes compared without spaces: "3584CX" finds "3584 CX", and "3584" finds both.
     located = (
-        ProgrammeLocation.objects.filter(programme=OuterRef("pk"))
-        .annotate(compact_postcode=Replace("postal_code", Value(" "), Value("")))
+        ProgrammeLocation.objects.annotate(
+            compact_postcode=Replace("postal_code", Value(" "), Value(""))
+        )
         .filter(Q(city__icontains=text) | Q(compact_postcode__istartswith=compact))
+        .values("programme_id")
     )
     return (
         Q(name__icontains=text)
         | Q(organisation__name__icontains=text)
         | Q(service_area__icontains=text)
-        | Q(Exists(located))
+        | Q(pk__in=located)
         | ONLINE
     )
 
