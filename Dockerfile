@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Production image of the Physical Activity Resource Hub.
 #
-#   docker compose up -d --build        # with PostgreSQL and Redis (compose.yaml, README "Deployment")
+#   docker compose up -d --build        # with PostgreSQL and Redis (compose.yaml, docs/operations.md)
 #   docker build -t activity-hub .      # the image alone
 #
 # Two stages: the builder has compilers and pip; the runtime image has only the virtualenv,

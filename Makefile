@@ -19,12 +19,14 @@ AXE := node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)
 NODE_DEPS := $(if $(NPM),$(AXE))
 
-.PHONY: help run test install migrate superuser lint format messages clean distclean
+.PHONY: help run test tools bench install migrate superuser lint format messages clean distclean
 
 help:
 	@echo "make run        install, migrate, load the demo content, serve on http://127.0.0.1:8000/"
 	@echo "make test       lint, check migrations, collect static files, run the test suite"
 	@echo "make install    create $(VENV) and install the project with its dev tools"
+	@echo "make tools      as root with apt: install Debian's chromium and wrk (browser tests, bench/)"
+	@echo "make bench      run bench/run.py \$$BENCH_ARGS (see bench/README.md)"
 	@echo "make migrate    apply database migrations"
 	@echo "make superuser  create an admin account for editors"
 	@echo "make messages   extract UI messages into locale/ for translators"
@@ -47,6 +49,15 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	@touch $@
 
 install: $(INSTALLED)
+
+# Debian's chromium (browser tests) and wrk (bench/), installed when run as root with apt-get;
+# otherwise nothing happens here and the test run names what is missing at its end.
+tools:
+	@scripts/install-test-tools.sh
+
+BENCH_ARGS ?= --size 10000
+bench: install tools
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 $(AXE): package.json package-lock.json
 	npm install --no-audit --no-fund
@@ -73,7 +84,7 @@ test: export DJANGO_SECRET_KEY = test-only-secret-key
 test: export DJANGO_ALLOWED_HOSTS = localhost,127.0.0.1,testserver
 test: export DJANGO_SECURE_SSL_REDIRECT = false
 test: export DJANGO_DEBUG = false
-test: install $(NODE_DEPS)
+test: install tools $(NODE_DEPS)
 ifeq ($(NPM),)
 	@echo "npm not found: axe-core not installed, browser accessibility tests will skip."
 endif

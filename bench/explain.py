@@ -139,6 +139,16 @@ def prefetch_is_bounded(sql: str) -> bool:
     return '"resources_resource_tags"."resource_id" IN (' in sql or "_prefetch_related_val" in sql
 
 
+def bench_environment(size: int, database_url: str | None) -> None:
+    """Settings for a request made in-process against a generated bench database (see
+    generate.py): production-like, the test client's host, no HTTPS redirect."""
+    os.environ["DATABASE_URL"] = database_url or f"postgres://root@127.0.0.1:5432/hub_bench_{size}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100_000)
@@ -146,13 +156,7 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print every plan")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database_url or (
-        f"postgres://root@127.0.0.1:5432/hub_bench_{args.size}"
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
+    bench_environment(args.size, args.database_url)
     os.environ["HUB_PAGE_CACHE_SECONDS"] = "0"
     import django
 

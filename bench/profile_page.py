@@ -30,13 +30,9 @@ def main() -> None:
     parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--repeat", type=int, default=1, help="requests profiled together")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database_url or (
-        f"postgres://root@127.0.0.1:5432/hub_bench_{args.size}"
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "false"
+    from explain import bench_environment  # a sibling script, on sys.path when run
+
+    bench_environment(args.size, args.database_url)
     if args.cached:
         # The warm-up request fills the page cache; the profiled one is a hit, from Redis.
         os.environ["CACHE_URL"] = args.cache_url

@@ -2,7 +2,8 @@
 
 Usage (after `make run` has loaded the starter content once):
     DJANGO_DEBUG=true .venv/bin/python bench/query_counts.py
-The budget is 8 per page (DESIGN.md §9); tests/test_browse.py and tests/test_pages.py pin it.
+The budget is 8 per page (docs/architecture.md); tests/catalogue/test_browse.py and
+tests/catalogue/test_pages.py pin it.
 """
 
 import os

@@ -83,7 +83,7 @@ def parse_duration(text: str) -> int:
 
 
 def server_env(args: argparse.Namespace, mode: str) -> dict[str, str]:
-    """Production settings, as DESIGN.md §4 lists them, behind a (simulated) TLS proxy."""
+    """Production settings, as docs/operations.md lists them, behind a (simulated) TLS proxy."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hub.settings",

@@ -13,8 +13,12 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
+import time
+from collections.abc import Callable
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 
 from axes.helpers import get_cool_off
@@ -23,7 +27,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import ValidationError
@@ -39,29 +43,53 @@ from django_otp.models import Device
 
 security_log = logging.getLogger("hub.security")
 
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+
 
 # --- Client address ---------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _address(value: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
     """The address of the client, as far as this server can trust it.
 
-    Behind the TLS proxy (DJANGO_BEHIND_TLS_PROXY=true, HUB_TRUST_X_FORWARDED_FOR) the proxy
-    appends the address it saw to X-Forwarded-For, so the *last* entry is the real client;
-    anything before it is whatever the client chose to send. Without the proxy the header comes
-    from the client itself and is ignored: a forged header must not let an attacker pick the
-    address that gets locked.
+    X-Forwarded-For is read only when the connection itself comes from a proxy listed in
+    HUB_TRUSTED_PROXIES. Each proxy appends the address it saw, so the header is read from
+    the right: the first address that is not one of our proxies is the client; anything left of
+    it is whatever the client chose to send. From any other peer the header is ignored: a
+    forged header must not let an attacker pick the address that gets locked.
     """
     if request is None:
         return None
-    if settings.HUB_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        try:
-            return str(ipaddress.ip_address(last))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR") or None
+    peer = request.META.get("REMOTE_ADDR") or None
+    networks = _networks(tuple(settings.HUB_TRUSTED_PROXIES))
+
+    def trusted(address: IPAddress | None) -> bool:
+        return address is not None and any(address in network for network in networks)
+
+    nearest = _address(peer or "")
+    if not trusted(nearest):
+        return peer
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _address(hop)
+        if address is None:
+            break  # not written by a proxy of ours: stop at the last hop we can vouch for
+        nearest = address
+        if not trusted(address):
+            break
+    return str(nearest)
 
 
 # --- Admin login with a one-time code -----------------------------------------------------
@@ -222,6 +250,65 @@ def _who(username: str | None) -> dict[str, str]:
         **{user_model.USERNAME_FIELD: username, "is_staff": True}
     ).exists()
     return {"username": username} if is_staff else {"username_hash": username_hash(username)}
+
+
+# --- Session lifetime -------------------------------------------------------------------
+
+LOGIN_AT = "hub_login_at"  # session keys: when the login happened, and the last renewal
+RENEWED_AT = "hub_renewed_at"
+# The idle timer is renewed at most this often, so a busy editor's session is not written to
+# the database on every click.
+RENEW_EVERY_SECONDS = 60
+
+
+def _limits() -> tuple[int, int]:
+    return settings.HUB_STAFF_SESSION_IDLE_HOURS * 3600, settings.HUB_STAFF_SESSION_MAX_DAYS * 86400
+
+
+@receiver(user_logged_in, dispatch_uid="hub.security.session_start")
+def start_session_clock(sender: object, request: HttpRequest | None, **kwargs: Any) -> None:
+    if request is None or not hasattr(request, "session"):
+        return
+    now = int(time.time())
+    request.session[LOGIN_AT] = now
+    request.session[RENEWED_AT] = now
+    request.session.set_expiry(min(_limits()))
+
+
+class StaffSessionLifetimeMiddleware:
+    """Logs a session out HUB_STAFF_SESSION_MAX_DAYS after its login, however busy, and
+    HUB_STAFF_SESSION_IDLE_HOURS after its last request (the session and its cookie expire
+    then; each request renews that, capped at the absolute limit).
+
+    A session from before this rule (without a login time) gets its clock started now.
+    Place it below AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        # Without a session cookie there is no login to time: reading the session anyway would
+        # mark every anonymous answer `Vary: Cookie` and keep it out of the page cache.
+        has_cookie = settings.SESSION_COOKIE_NAME in request.COOKIES
+        if session is not None and has_cookie and session.get(SESSION_KEY):
+            idle, absolute = _limits()
+            now = int(time.time())
+            login_at = session.get(LOGIN_AT)
+            if not isinstance(login_at, int):
+                session[LOGIN_AT] = login_at = now
+            left = absolute - (now - login_at)
+            if left <= 0:
+                security_log.info(
+                    "Session ended: older than HUB_STAFF_SESSION_MAX_DAYS",
+                    extra={"event": "session_expired", "client_ip": client_ip(request)},
+                )
+                logout(request)
+            elif now - session.get(RENEWED_AT, 0) >= RENEW_EVERY_SECONDS:
+                session[RENEWED_AT] = now
+                session.set_expiry(min(idle, left))
+        return self.get_response(request)
 
 
 @receiver(user_logged_in, dispatch_uid="hub.security.login")

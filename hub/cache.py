@@ -1,17 +1,33 @@
-"""Full-page caching of public pages for anonymous visitors (issue #7, DESIGN §11).
+"""Full-page caching of public pages for anonymous visitors (docs/architecture.md).
 
 Django's own two-part cache middleware, with one change: the cache key carries a *content
-version*, a random token kept in the cache under `VERSION_KEY`. Any change to what the public
-sees (a resource, a tag, an organisation, a partner: resources/signals.py) replaces the token
-once its transaction commits, and every page cached under the old token is unreachable at
-once: no list of keys to delete, no waiting for a timeout. A random token (not a counter)
-means that an evicted version key can never bring back pages of an older version.
+version*, a random token. Any change to what the public sees (a resource, a tag, an
+organisation, a partner: resources/signals.py) replaces the token once its transaction
+commits, and every page cached under the old token is unreachable at once: no list of keys to
+delete, no waiting for a timeout.
 
-What is cached: GET and HEAD of the public URL names in `CACHED_VIEWS`, by visitors without a
-session cookie (decided from the cookie alone: the session is never loaded, so no
-`Vary: Cookie`), answered 200 without cookies, `private` or `no-store`. Redirects (the
-canonical browse addresses), 400s and 404s are not cached: they are cheap and must not fill
-the cache. Never: the admin, previews, health checks, staff or anyone signed in, POSTs.
+The token lives in the DATABASE (`hub.models.ContentVersion`), not in the cache (issue #16):
+a change made while the cache is unreachable still replaces it, so once the cache answers
+again no page older than the last committed change is served. A change also inserts a
+`PendingContentChange` row in its own transaction; the token change after the commit deletes
+it. Should that step fail (the process dies, the database drops the connection between the
+two), the row is committed with the change and the next request replaces the token before it
+reads the cache. Trade-off: every cacheable request reads one row (`SELECT token, changes_at,
+EXISTS(pending)` by primary key, a fraction of a millisecond; bench/README.md); a cache hit
+costs that query and the cache's own reads, and no other query. While the database is down
+there is no version, so the page cache is skipped (pages that need the database answer 503
+anyway; the others render).
+
+What is cached: GET and HEAD of the public URL names in `CACHED_VIEWS`, by anonymous visitors,
+answered 200 without cookies, `private` or `no-store`. A visitor is anonymous without a
+session cookie, or when the cookie names no session with data in it: a made-up or expired
+cookie is loaded once (the same load the view would make) and served the cached page, so it
+cannot be used to make every request render. Redirects (the canonical browse addresses),
+400s and 404s are not cached: they are cheap and must not fill the cache. Never: the admin,
+previews, health checks, staff or anyone signed in, POSTs. Browsers get `max-age` of
+`HUB_BROWSER_CACHE_SECONDS` (default 0: they ask again each time and get a 304 for an
+unchanged page, so an unpublished resource is gone on their next visit too); CDNs get
+`s-maxage` of `HUB_PAGE_CACHE_SECONDS`.
 
 Scheduled publishing: a published resource whose `published_at` is in the future appears
 without a save. The version remembers when the next one is due; the first request after that
@@ -22,28 +38,37 @@ A page rendered on a database connection whose transaction holds uncommitted con
 (the change's own request, or a test inside a transaction) is neither served from nor stored
 in the cache: after a rollback, it would be a page of content that never existed.
 
-With the local-memory cache (the default) each process has its own pages and version; several
-app servers or gunicorn workers need the shared Redis cache (`REDIS_URL`) so that one
-version bump reaches them all.
+A cache that fails or hangs costs speed, never the page: short socket timeouts
+(`HUB_CACHE_TIMEOUT_MS`), and after a failure the `CircuitBreaker` skips the cache for
+`HUB_CACHE_BREAKER_SECONDS` in this process, then lets one request try again. /readyz reports
+the cache as degraded and stays 200 (hub/health.py).
+
+With the local-memory cache (the default) each process has its own pages; several app servers
+or gunicorn workers need the shared Redis cache (`REDIS_URL`) so that they share the pages
+(the version is shared through the database either way).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
-from django.db import connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Exists
 from django.http import HttpRequest, HttpResponse
 from django.middleware.cache import FetchFromCacheMiddleware, UpdateCacheMiddleware
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.cache import (
     get_cache_key,
     has_vary_header,
@@ -55,7 +80,8 @@ from django.utils.http import split_directive_names
 
 logger = logging.getLogger(__name__)
 
-VERSION_KEY = "hub.content-version"
+# The row of hub.models.ContentVersion.
+VERSION_PK = 1
 
 # Public pages whose answer depends only on the address (language prefix included), the
 # content version and, for the widget, Accept-Language. Left out on purpose: previews and the
@@ -134,40 +160,157 @@ def _next_scheduled_publication() -> float | None:
     return upcoming.timestamp() if upcoming else None
 
 
-def bump_content_version() -> ContentVersion:
-    """Make every cached page stale now. Call it after writes that bypass model signals
-    (`QuerySet.update()`, raw SQL), ideally through `transaction.on_commit()`.
+def bump_content_version(using: str = DEFAULT_DB_ALIAS) -> ContentVersion:
+    """Make every cached page stale now, and settle every pending change. Call it after
+    writes that bypass model signals (`QuerySet.update()`, raw SQL), ideally through
+    `transaction.on_commit()`, or use `content_changed()`.
 
-    One query (the next scheduled publication) and one cache write. A cache outage is logged,
-    not raised: the editor's change is saved either way.
+    Database only (a few queries); a database error is raised to the caller.
     """
-    version = ContentVersion(uuid.uuid4().hex, _next_scheduled_publication())
-    try:
-        page_cache().set(VERSION_KEY, (version.token, version.changes_at), None)
-    except Exception:  # any backend's connection error; the save itself must not fail
-        logger.exception("Could not bump the page cache's content version")
+    from hub.models import ContentVersion as Row
+    from hub.models import PendingContentChange
+
+    with transaction.atomic(using=using):
+        # Only the rows this transaction sees: a change committed after this read keeps its
+        # row, and its own bump (or the next request) settles it.
+        settled = list(PendingContentChange.objects.using(using).values_list("pk", flat=True))
+        version = ContentVersion(uuid.uuid4().hex, _next_scheduled_publication())
+        fields = {
+            "token": version.token,
+            "changes_at": (
+                datetime.fromtimestamp(version.changes_at, UTC) if version.changes_at else None
+            ),
+            "changed_at": timezone.now(),
+        }
+        rows = Row.objects.using(using)
+        if not rows.filter(pk=VERSION_PK).update(**fields):
+            _row, created = rows.get_or_create(pk=VERSION_PK, defaults=fields)
+            if not created:  # another process created it meanwhile
+                rows.filter(pk=VERSION_PK).update(**fields)
+        if settled:
+            PendingContentChange.objects.using(using).filter(pk__in=settled).delete()
     return version
 
 
-def content_version() -> ContentVersion:
-    """The current version: one cache read, plus a bump when it is missing or has expired."""
-    stored = page_cache().get(VERSION_KEY)
-    if stored is not None:
-        version = ContentVersion(*stored)
-        if version.is_current(time.time()):
+def content_version(using: str = DEFAULT_DB_ALIAS) -> ContentVersion:
+    """The current version: one query, plus a bump when the row is missing (a new database),
+    a committed change is still pending, or a scheduled publication has come."""
+    from hub.models import ContentVersion as Row
+    from hub.models import PendingContentChange
+
+    row = (
+        Row.objects.using(using)
+        .filter(pk=VERSION_PK)
+        .annotate(pending=Exists(PendingContentChange.objects.using(using)))
+        .values_list("token", "changes_at", "pending")
+        .first()
+    )
+    if row is not None:
+        token, changes_at, pending = row
+        version = ContentVersion(token, changes_at.timestamp() if changes_at else None)
+        # Inside the change's own transaction its pending row is visible: that change bumps
+        # when it commits (such a connection neither reads nor fills the cache anyway).
+        if pending and _pending_bump(connections[using]):
+            pending = False
+        if not pending and version.is_current(time.time()):
             return version
-    return bump_content_version()
+    return bump_content_version(using)
+
+
+class CircuitBreaker:
+    """Skips a failing service for a while instead of waiting for it on every request.
+
+    Closed: every call may try. After a failure it is open for `seconds()` (read at each
+    failure, so a settings change applies at once): nothing tries. Then the first caller
+    tries (half-open) while the others still skip; its success closes the breaker, its
+    failure opens it again. Per process, and thread-safe.
+    """
+
+    def __init__(
+        self, seconds: Callable[[], float], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open_until: float | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_until is not None
+
+    def allows(self) -> bool:
+        """May the caller use the service now? Never blocks."""
+        with self._lock:
+            if self._open_until is None:
+                return True
+            now = self._clock()
+            if now < self._open_until:
+                return False
+            # Half-open: this caller tries; the others skip until it reports (or, should
+            # it never report, until another period has passed).
+            self._open_until = now + self._seconds()
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._open_until = None
+
+    def failed(self) -> None:
+        with self._lock:
+            self._open_until = self._clock() + self._seconds()
+
+    def reset(self) -> None:
+        self.succeeded()
+
+
+breaker = CircuitBreaker(lambda: float(settings.HUB_CACHE_BREAKER_SECONDS))
+
+
+def _cache_failed(action: str, error: Exception) -> None:
+    breaker.failed()
+    # One line, not a traceback: with the breaker this comes once per period and process.
+    message = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    logger.warning(
+        "Page cache unavailable (%s), skipped for %s s: %s: %s",
+        action,
+        settings.HUB_CACHE_BREAKER_SECONDS,
+        error.__class__.__name__,
+        message,
+        extra={"event": "cache_unavailable"},
+    )
 
 
 class _BumpOnCommit:
     """The on_commit callback, recognisable in a connection's pending callbacks."""
 
-    def __init__(self) -> None:
+    def __init__(self, using: str, durable: bool) -> None:
+        self.using = using
+        self.durable = durable  # a PendingContentChange row was committed with the change
         self.done = False
 
     def __call__(self) -> None:
         self.done = True
-        bump_content_version()
+        try:
+            bump_content_version(self.using)
+        except DatabaseError:  # the change is saved either way
+            if self.durable:
+                logger.warning(
+                    "Could not change the page cache's content version; the next request will",
+                    exc_info=True,
+                )
+                return
+            logger.exception("Could not change the page cache's content version")
+            _record_pending(self.using)
+
+
+def _record_pending(using: str) -> None:
+    """Best effort for a change made outside a transaction, whose bump just failed."""
+    from hub.models import PendingContentChange
+
+    try:
+        PendingContentChange.objects.using(using).create()
+    except DatabaseError:
+        logger.exception("Could not record the pending content change either")
 
 
 def _pending_bump(connection: BaseDatabaseWrapper) -> bool:
@@ -182,9 +325,22 @@ def _pending_bump(connection: BaseDatabaseWrapper) -> bool:
 def content_changed(using: str | None = None) -> None:
     """Public content changed: bump the version when the transaction commits (at once outside
     one), once per transaction however many rows it touches. A rollback bumps nothing, and
-    readers who cached the old content between the save and the commit are outdated by it."""
-    if not _pending_bump(transaction.get_connection(using)):
-        transaction.on_commit(_BumpOnCommit(), using=using)
+    readers who cached the old content between the save and the commit are outdated by it.
+
+    Inside a transaction a `PendingContentChange` row is written with the change, so that the
+    bump happens even if the step after the commit fails. A change made outside a transaction
+    is already committed when this runs: wrap changes in `transaction.atomic()` for that
+    guarantee (the admin, the workflow and the import do).
+    """
+    connection = transaction.get_connection(using)
+    if _pending_bump(connection):
+        return
+    durable = connection.in_atomic_block
+    if durable:
+        from hub.models import PendingContentChange
+
+        PendingContentChange.objects.using(connection.alias).create()
+    transaction.on_commit(_BumpOnCommit(connection.alias, durable), using=connection.alias)
 
 
 def has_uncommitted_content_changes() -> bool:
@@ -202,15 +358,34 @@ def _view_name(request: HttpRequest) -> str | None:
     return match.view_name
 
 
+def _is_anonymous(request: HttpRequest) -> bool:
+    """No session cookie, or one that names no session with data in it (made up, expired,
+    or emptied). The session is loaded at most once per request: the view, if it runs, reads
+    the same loaded copy. Reading it here does not count as the page using the session, so
+    no `Vary: Cookie` is added for it."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return True
+    session = getattr(request, "session", None)
+    if session is None:
+        return False
+    accessed = session.accessed
+    try:
+        has_data = bool(session.keys())
+    finally:
+        session.accessed = accessed
+    return not has_data
+
+
 def is_cacheable_request(request: HttpRequest) -> bool:
-    """Anonymous GET/HEAD of a cached public page, decided without loading the session."""
+    """Anonymous GET/HEAD of a cached public page. The cheap tests first: the session, if a
+    cookie names one, is read only for a page that would otherwise be cacheable."""
     return (
         settings.HUB_PAGE_CACHE_SECONDS > 0
         and request.method in ("GET", "HEAD")
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "Authorization" not in request.headers
         and not has_uncommitted_content_changes()
         and _view_name(request) in CACHED_VIEWS
+        and _is_anonymous(request)
     )
 
 
@@ -224,17 +399,25 @@ class FetchPageCacheMiddleware(FetchFromCacheMiddleware):
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         request._cache_update_cache = False
-        if not is_cacheable_request(request):
+        try:
+            if not is_cacheable_request(request) or not breaker.allows():
+                return None
+            version = content_version()
+        except DatabaseError:
+            # No session or version without the database: no cached page either. The view
+            # answers (a 503 if it needs the database; DatabaseOutageMiddleware logs that).
+            # A database that hangs rather than refuses is waited for twice: here, and by
+            # the view.
             return None
         try:
-            version = content_version()
             prefix = _key_prefix(version)
             with _key_language(request):
                 cache_key = get_cache_key(request, prefix, "GET", cache=self.cache)
             response = self.cache.get(cache_key) if cache_key else None
-        except Exception:  # a cache outage costs speed, never the page
-            logger.exception("Page cache unavailable")
+        except Exception as error:  # any backend's error; a cache outage costs speed only
+            _cache_failed("read", error)
             return None
+        breaker.succeeded()
         request._hub_cache_version = version
         if response is None:
             request._cache_update_cache = True
@@ -279,8 +462,8 @@ class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
             with _key_language(request):
                 key = learn_cache_key(request, response, seconds, _key_prefix(version), self.cache)
             self.cache.set(key, response, seconds)
-        except Exception:
-            logger.exception("Page cache unavailable")
+        except Exception as error:
+            _cache_failed("write", error)
         return response
 
 

@@ -2,9 +2,15 @@
 
 `/healthz` says the process answers: it touches neither the database nor the cache, so an
 outage elsewhere never gets a healthy app server restarted. `/readyz` says whether this server
-can serve pages now (database, cache, migrations); a load balancer takes it out of rotation
-while it answers 503. Both are cheap enough to poll every few seconds: one `SELECT 1`, one cache
-set and get, and the migration check is remembered for a minute once everything is applied.
+can serve pages now (database, migrations); a load balancer takes it out of rotation while it
+answers 503. The cache is checked too, but pages work without it (slower: hub/cache.py), so a
+cache that fails makes the answer 200 with `"status": "degraded"`, never 503: with one shared
+Redis down, a 503 would have the load balancer pull every server at once. A successful cache
+probe also lets the page cache's circuit breaker use the cache again at once.
+
+Both are cheap enough to poll every few seconds: one `SELECT 1`, one cache set and get (each
+bounded by HUB_CACHE_TIMEOUT_MS), and the migration check is remembered for a minute once
+everything is applied.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
+
+from hub.cache import breaker, page_cache
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +70,15 @@ def _check_database() -> dict[str, Any]:
 def _check_cache() -> dict[str, Any]:
     # A fresh key per probe: app servers polled at the same moment never read each other's.
     key = f"hub:readyz:{secrets.token_hex(8)}"
-    cache.set(key, "ok", timeout=CACHE_PROBE_SECONDS)
-    if cache.get(key) != "ok":
-        raise NotReady("the cache did not return what was just stored")
+    cache = page_cache()
+    try:
+        cache.set(key, "ok", timeout=CACHE_PROBE_SECONDS)
+        if cache.get(key) != "ok":
+            raise NotReady("the cache did not return what was just stored")
+    except Exception:
+        breaker.failed()
+        raise
+    breaker.succeeded()
     return {}
 
 
@@ -123,8 +136,12 @@ def readyz(request: HttpRequest) -> HttpResponse:
         # Without a database the answer is known, and asking again would wait for a second
         # connection timeout.
         checks["migrations"] = {"status": "skipped", "ms": 0.0}
-    ready = all(check["status"] == "ok" for check in checks.values())
-    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    if checks["cache"]["status"] == "error":
+        checks["cache"]["status"] = "degraded"  # pages are served without it
+    ready = all(check["status"] != "error" for check in checks.values())
+    degraded = any(check["status"] == "degraded" for check in checks.values())
+    status = ("degraded" if degraded else "ok") if ready else "unavailable"
+    body = {"status": status, "checks": checks}
     response = JsonResponse(body, status=200 if ready else 503)
     # Each failed check was logged as a warning; django.request need not add an error per poll.
     response._has_been_logged = True  # type: ignore[attr-defined]

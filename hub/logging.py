@@ -1,9 +1,9 @@
 """Logs for operators: one JSON object per line on stdout, a request id on every line.
 
-What is logged is chosen with the hub's visitors in mind (DESIGN §1: no tracking): a request
-line carries the method, the path, the status and the time taken, never the query string (it
-holds what a visitor searched for, `q`), never cookies or IP addresses. Addresses appear only
-in the security log (hub.auth), where a lockout needs them.
+What is logged is chosen with the hub's visitors in mind (no tracking, docs/architecture.md): a
+request line carries the method, the path, the status and the time taken, never the query string
+(it holds what a visitor searched for, `q`), never cookies or IP addresses. Addresses appear
+only in the security log (hub.auth), where a lockout needs them.
 
 `LOGGING` in hub/settings.py wires these up; this module is imported while settings are being
 configured, before the apps are loaded, so it imports no models.
@@ -46,11 +46,6 @@ _current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar
     "request_id", default=None
 )
 request_log = logging.getLogger("hub.request")
-
-
-def current_request_id() -> str | None:
-    """The id of the request being handled in this thread or task, if any."""
-    return _current_request_id.get()
 
 
 class RequestIdFilter(logging.Filter):

@@ -1,10 +1,9 @@
 """Security plumbing Django has no setting for.
 
-- `PermissionsPolicyMiddleware` sends a `Permissions-Policy` header that switches off every
-  powerful browser feature the hub never uses, and lends the three a video player needs only
-  to the players' own origins.
 - `QueryStringLimitMiddleware` turns a query string with more than
-  `DATA_UPLOAD_MAX_NUMBER_FIELDS` parameters into a 400 that can actually be rendered.
+  `DATA_UPLOAD_MAX_NUMBER_FIELDS` parameters into a 400 that can actually be rendered, and
+  refuses a control character anywhere in a query string's names or values with a 400: the one
+  place every view's GET parameters are checked, so a new view or parameter is covered too.
 - `UploadSizeLimitHandler` refuses an upload bigger than `HUB_MAX_UPLOAD_MB` before reading
   it. Django caps form fields (`DATA_UPLOAD_MAX_MEMORY_SIZE`) but not uploaded files:
   `FILE_UPLOAD_MAX_MEMORY_SIZE` only decides when a file is spooled to disk.
@@ -12,81 +11,64 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.urls import get_resolver
+from django.utils.translation import gettext
 
-# Features the site never uses. Listed so that neither our pages nor anything a future
-# mistake lets into them (or a page framing the widget) can switch them on. Only names that
-# Chromium recognises: an unknown one costs every page a console error (tests/browser/
-# test_csp.py fails on it), so e.g. `ambient-light-sensor`, `bluetooth` and `web-share` are
-# left out. `interest-cohort` (FLoC) is still recognised; `browsing-topics` replaced it.
-DENIED_FEATURES = (
-    "accelerometer",
-    "browsing-topics",
-    "camera",
-    "display-capture",
-    "encrypted-media",
-    "geolocation",
-    "gyroscope",
-    "hid",
-    "identity-credentials-get",
-    "idle-detection",
-    "interest-cohort",
-    "local-fonts",
-    "magnetometer",
-    "microphone",
-    "midi",
-    "otp-credentials",
-    "payment",
-    "publickey-credentials-create",
-    "publickey-credentials-get",
-    "screen-wake-lock",
-    "serial",
-    "usb",
-    "window-management",
-    "xr-spatial-tracking",
-)
-
-# What static/js/player.js delegates to the video player frame (its `allow` attribute).
-PLAYER_FEATURES = ("autoplay", "fullscreen", "picture-in-picture")
+# C0 control characters and DEL. None has a use in an address: PostgreSQL refuses NUL in text
+# (a DataError, so a 500), XML (the feeds, the sitemap) refuses most of them, and a printed
+# handout or a log line should not carry them. Tab and line breaks included: no field of ours
+# is a multi-line text sent by GET.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def permissions_policy(player_origins: Iterable[str]) -> str:
-    """The header value, in the structured-field syntax: `camera=()` denies a feature to
-    everyone; `fullscreen=(self "https://player.example")` allows it to our own pages and to
-    frames from that origin, nobody else."""
-    quoted = " ".join(f'"{origin}"' for origin in player_origins)
-    allowed = f"(self {quoted})" if quoted else "(self)"
-    directives = [f"{feature}=()" for feature in DENIED_FEATURES]
-    directives += [f"{feature}={allowed}" for feature in PLAYER_FEATURES]
-    return ", ".join(sorted(directives))
+def has_control_characters(query: QueryDict) -> bool:
+    """Whether any parameter name or value of a (decoded) query string holds one."""
+    return any(
+        CONTROL_CHARACTERS.search(name) or any(CONTROL_CHARACTERS.search(v) for v in values)
+        for name, values in query.lists()
+    )
 
 
-class PermissionsPolicyMiddleware:
-    """Adds `Permissions-Policy` to every response that has none yet.
-
-    The player origins are the CSP's `frame-src`, so the two lists cannot drift apart: a
-    host we may not frame gets no feature, and a host we frame gets what the player needs.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        origins = settings.SECURE_CSP.get("frame-src", [])
-        self.header = permissions_policy(o for o in origins if o.startswith("https://"))
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        response.headers.setdefault("Permissions-Policy", self.header)
+def control_characters_refused(request: HttpRequest) -> HttpResponse:
+    """The 400: JSON in the API's error shape under /api/, otherwise the site's 400 page."""
+    if request.path.startswith("/api/"):
+        names = sorted(
+            name
+            for name, values in request.GET.lists()
+            if CONTROL_CHARACTERS.search(name) or any(CONTROL_CHARACTERS.search(v) for v in values)
+        )
+        message = gettext("Remove the control characters (such as NUL) from this parameter.")
+        response: HttpResponse = JsonResponse(
+            {
+                "detail": gettext("Some parameters could not be used."),
+                # A name with a control character in it is not echoed back.
+                "errors": {
+                    (name if not CONTROL_CHARACTERS.search(name) else "__all__"): [message]
+                    for name in names
+                },
+            },
+            status=400,
+        )
+        # Readable by the pages that call the public API, like its other answers.
+        response["Access-Control-Allow-Origin"] = "*"
         return response
+    # Django's own 400 view (templates/400.html), rendered without the request, so nothing on
+    # the page reads the refused query string again.
+    callback = get_resolver().resolve_error_handler(400)
+    return callback(request, SuspiciousOperation("Control character in the query string"))
 
 
 class QueryStringLimitMiddleware:
-    """Parses the query string first, so that too many parameters are a clean 400.
+    """Parses the query string first, so that too many parameters, or a control character in
+    any of them, are a clean 400.
 
     `request.GET` raises `TooManyFieldsSent` on every access, not once: the 400 page, whose
     header reads the query string again, would then fail too and become a 500. Django guards
@@ -104,6 +86,8 @@ class QueryStringLimitMiddleware:
         except TooManyFieldsSent:
             request.GET = QueryDict()
             raise  # Django answers a SuspiciousOperation with the 400 page, and logs it
+        if has_control_characters(request.GET):
+            return control_characters_refused(request)
         return self.get_response(request)
 
 

@@ -5,6 +5,7 @@ safe for a laptop; production (DJANGO_DEBUG=false) refuses to start without a se
 and allowed hosts.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -95,7 +96,7 @@ MIDDLEWARE = [
     # one log line (hub/logging.py).
     "hub.logging.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "hub.security.PermissionsPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETag on every cacheable answer; 304 for a matching If-None-Match (hub/cache.py sets the
@@ -103,7 +104,7 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     # Above Locale and Common: sees their redirects, so a ?ref= visit counts once. Above the
     # page cache, so that a visit answered from the cache counts too.
-    "resources.middleware.ReferralCountMiddleware",
+    "resources.clinics.referrals.ReferralCountMiddleware",
     # Stores anonymous public pages (hub/cache.py) once the middleware below are done with
     # them; below the request log, so X-Request-ID is never replayed from the cache.
     "hub.cache.UpdatePageCacheMiddleware",
@@ -112,6 +113,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends staff sessions after HUB_STAFF_SESSION_IDLE_HOURS idle, HUB_STAFF_SESSION_MAX_DAYS
+    # at most.
+    "hub.auth.StaffSessionLifetimeMiddleware",
     # Records who made each change in a resource's history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -166,22 +170,31 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _cache_url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+# A Redis that hangs must not hang pages or /readyz: milliseconds to wait for a connection and
+# for each answer (a healthy one answers in well under one). After a failure the page cache
+# is skipped for HUB_CACHE_BREAKER_SECONDS in that process, then tried again (hub/cache.py).
+HUB_CACHE_TIMEOUT_MS = env_int("HUB_CACHE_TIMEOUT_MS", 250)
+HUB_CACHE_BREAKER_SECONDS = env_int("HUB_CACHE_BREAKER_SECONDS", 10)
 if _cache_url:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
-            # A Redis that never answers must not hang pages or /readyz.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": HUB_CACHE_TIMEOUT_MS / 1000,
+                "socket_timeout": HUB_CACHE_TIMEOUT_MS / 1000,
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Full-page cache of public pages for anonymous visitors (hub/cache.py). Publishing or editing
 # content replaces the key's content version, so these are upper bounds, not delays: seconds
-# a page is kept here and by CDNs (s-maxage; 0 turns the page cache off), and by browsers.
+# a page is kept here and by CDNs (s-maxage; 0 turns the page cache off), and by browsers
+# (max-age). Browsers: 0 by default, so they ask again on every visit (a 304 from the cache
+# when nothing changed) and an unpublished resource is gone for them at once too.
 HUB_PAGE_CACHE_SECONDS = env_int("HUB_PAGE_CACHE_SECONDS", 600)
-HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 60)
+HUB_BROWSER_CACHE_SECONDS = env_int("HUB_BROWSER_CACHE_SECONDS", 0)
 CACHE_MIDDLEWARE_ALIAS = "default"
 CACHE_MIDDLEWARE_KEY_PREFIX = "hub.page"
 CACHE_MIDDLEWARE_SECONDS = HUB_PAGE_CACHE_SECONDS
@@ -218,8 +231,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "hub.auth.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "hub.auth.client_ip"
-# X-Forwarded-For is believed only from the TLS proxy the deployment says it has.
-HUB_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+# X-Forwarded-For is believed only when the connection comes from one of these proxies
+# (addresses or CIDR networks, comma-separated); hub.auth.client_ip then takes the right-most
+# address in it that is not one of them. Empty (the default): the header is never believed, so a
+# client cannot choose the address that login lockouts count.
+HUB_TRUSTED_PROXIES = env_list("HUB_TRUSTED_PROXIES")
+for _proxy in HUB_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"HUB_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from None
 # hub.security logs every login, failure and lockout (without passwords or codes); axes' own
 # tables keep only the current failure counts, and its admin pages stay off (an attempted
 # username can be a password typed in the wrong box). Unlock early: axes_reset_username.
@@ -314,7 +337,7 @@ STORAGES = {
     },
 }
 
-# Content Security Policy (DESIGN.md §7): our own origin only, no inline code, no nonces,
+# Content Security Policy (docs/architecture.md): our own origin only, no inline code, no nonces,
 # so anonymous pages stay cacheable. Video players are framed only after "Play".
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -331,8 +354,55 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Permissions-Policy has no Django setting: hub.security.PermissionsPolicyMiddleware.
+# Features the site never uses. Listed so that neither our pages nor anything a future
+# mistake lets into them (or a page framing the widget) can switch them on. Only names that
+# Chromium recognises: an unknown one costs every page a console error (tests/browser/
+# test_csp.py fails on it), so e.g. `ambient-light-sensor`, `bluetooth` and `web-share` are
+# left out. `interest-cohort` (FLoC) is still recognised; `browsing-topics` replaced it.
+_DENIED_FEATURES = (
+    "accelerometer",
+    "browsing-topics",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "identity-credentials-get",
+    "idle-detection",
+    "interest-cohort",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "otp-credentials",
+    "payment",
+    "publickey-credentials-create",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "window-management",
+    "xr-spatial-tracking",
+)
+
+# What static/js/player.js delegates to the video player frame (its `allow` attribute).
+_PLAYER_FEATURES = ("autoplay", "fullscreen", "picture-in-picture")
+# django-permissions-policy sends it. The player origins are the CSP's `frame-src`, so the two
+# lists cannot drift apart: a host we may not frame gets no feature, and a host we frame gets
+# what the player needs (and our own pages keep them).
+_player_origins = [origin for origin in SECURE_CSP["frame-src"] if origin.startswith("https://")]
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **{feature: [] for feature in _DENIED_FEATURES},
+    **{feature: ["self", *_player_origins] for feature in _PLAYER_FEATURES},
+}
 SESSION_COOKIE_HTTPONLY = True
+# Only staff have sessions (anonymous visitors get no cookie). A session ends after this many
+# hours without a request, and in any case this many days after the login: a forgotten laptop
+# does not keep the admin open for weeks (hub.auth.StaffSessionLifetimeMiddleware).
+HUB_STAFF_SESSION_IDLE_HOURS = env_int("HUB_STAFF_SESSION_IDLE_HOURS", 12)
+HUB_STAFF_SESSION_MAX_DAYS = env_int("HUB_STAFF_SESSION_MAX_DAYS", 7)
+SESSION_COOKIE_AGE = HUB_STAFF_SESSION_IDLE_HOURS * 3600
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -371,8 +441,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # form fields and any non-file body; 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500  # counts query-string parameters too; else a 400
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads are spooled to a temporary file
-# A whole upload request, files included. Above the 10 MB image limit (resources/images.py), so
-# an editor sees that form error with the reason, not a bare 400 page.
+# A whole upload request, files included. Above the 10 MB image limit
+# (resources/editorial/images.py), so an editor sees that form error with the reason, not a
+# bare 400 page.
 HUB_MAX_UPLOAD_MB = env_int("HUB_MAX_UPLOAD_MB", 12)
 FILE_UPLOAD_HANDLERS = [
     "hub.security.UploadSizeLimitHandler",
@@ -380,7 +451,8 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Spreadsheet import/export of resources (django-import-export, resources/importing.py).
+# Spreadsheet import/export of resources
+# (django-import-export, resources/editorial/spreadsheets.py).
 # All or nothing: a file with any bad row is rolled back whole.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"  # editors import (rows arrive as drafts)
@@ -391,13 +463,14 @@ IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 HUB_IMPORT_MAX_MB = env_int("HUB_IMPORT_MAX_MB", 2)  # one spreadsheet; larger: a form error
 
-# How long an approval lasts before a clinician must look again (DOMAIN: about three years).
+# How long an approval lasts before a clinician must look again (docs/editors.md).
+# Three years by default.
 HUB_REVIEW_CYCLE_DAYS = env_int("HUB_REVIEW_CYCLE_DAYS", 3 * 365)
 HUB_PAGE_SIZE = env_int("HUB_PAGE_SIZE", 20)
 # Where to report a vulnerability, published in /.well-known/security.txt (RFC 9116).
 HUB_SECURITY_CONTACT = env_str("HUB_SECURITY_CONTACT", "mailto:security@example.org")
 
-# `manage.py check_links` (resources/linkcheck.py; run from cron, never from a web request).
+# `manage.py check_links` (resources/editorial/linkcheck.py; from cron, never from a web request).
 HUB_LINK_CHECK_CONNECT_TIMEOUT = env_int("HUB_LINK_CHECK_CONNECT_TIMEOUT", 5)  # seconds
 HUB_LINK_CHECK_READ_TIMEOUT = env_int("HUB_LINK_CHECK_READ_TIMEOUT", 10)  # seconds
 HUB_LINK_CHECK_DEADLINE = env_int("HUB_LINK_CHECK_DEADLINE", 30)  # per link, all redirects

@@ -5,10 +5,10 @@ from django.urls import include, path
 from django.views.static import serve
 
 from hub import health
-from resources import embed
-from resources.api import api
+from resources.catalogue.sitemaps import robots_txt, sitemap
+from resources.clinics import embed
+from resources.clinics.api.views import api
 from resources.programmes.hsds import hsds
-from resources.sitemaps import robots_txt, sitemap
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -18,44 +18,95 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 from modeltranslation.utils import get_translation_fields
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from . import workflow
-from .admin_links import LinkStatusAdminMixin, LinkStatusFilter
-from .images import ResourceImageField, clean_resource_image
-from .importing import ResourceImportExportMixin
+from .editorial import workflow
+from .editorial.admin_links import LinkStatusAdminMixin, LinkStatusFilter
+from .editorial.images import ResourceImageField, clean_resource_image
+from .editorial.preview import MarkdownPreviewTextarea
+from .editorial.readability import for_editors as readability_for_editors
+from .editorial.review_due import REVIEW_LISTS
+from .editorial.review_due import condition as review_condition
+from .editorial.roles import can_publish, can_review, is_site_admin
+from .editorial.spreadsheets import ResourceImportExportMixin
+from .editorial.workflow import WorkflowError
 from .models import (
     BoneSafety,
     Organisation,
     Partner,
     ReferralCount,
     Resource,
+    SlugRedirect,
+    Status,
     Tag,
     Transition,
     Vocabulary,
 )
-from .preview import MarkdownPreviewTextarea
-from .readability import for_editors as readability_for_editors
-from .review import REVIEW_LISTS
-from .review import condition as review_condition
-from .roles import can_review, is_site_admin
-from .workflow import WorkflowError
 
 admin.site.site_header = _("Physical Activity Resource Hub: editors")
 admin.site.site_title = _("Resource Hub admin")
 admin.site.index_title = _("Curate resources")
 
 
+class OrganisationAdminForm(forms.ModelForm):
+    """Name and website of an organisation with published resources appear on those pages:
+    only a clinical reviewer may change them (workflow.ORGANISATION_RULES)."""
+
+    # Set by OrganisationAdmin.get_form for the request's user.
+    may_change_public_fields = True
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "slug", "website", "country"]
+
+    def public_changes(self) -> list[str]:
+        """The recorded (patient-visible) fields this save changes."""
+        return [
+            name
+            for name, rule in workflow.ORGANISATION_RULES.items()
+            if rule == workflow.Consequence.RECORD and name in self.changed_data
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if (
+            self.instance.pk
+            and not self.may_change_public_fields
+            and self.public_changes()
+            and self.instance.resources.filter(status=Status.PUBLISHED).exists()
+        ):
+            raise forms.ValidationError(
+                _(
+                    "This organisation has published resources, whose pages show its name and "
+                    "website. Ask a clinical reviewer to change them."
+                )
+            )
+        return cleaned
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationAdminForm
     list_display = ["name", "country", "website"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.may_change_public_fields = can_publish(request.user)
+        return form
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        fields = [
+            str(Organisation._meta.get_field(name).verbose_name) for name in form.public_changes()
+        ]
+        if change and fields:
+            workflow.record_organisation_change(obj, request.user, fields)
 
 
 @admin.register(Tag)
@@ -118,7 +169,8 @@ class ResourceAdminForm(forms.ModelForm):
             "review_notes", "status", "published_at",
             "has_captions", "transcript", "transcript_url", "translations",
         ]  # fmt: skip
-        # Size, format and pixel checks before Django's own Pillow check (resources/images.py).
+        # Size, format and pixel checks before Django's own Pillow check
+        # (resources/editorial/images.py).
         field_classes = {"image": ResourceImageField}
         # Django's file widget sits in a fieldset whose legend does not label the input.
         widgets = {
@@ -185,29 +237,37 @@ class ResourceAdminForm(forms.ModelForm):
         ]
         self.instance.tags.set(kept + chosen)
 
-    def safety_changes(self, before: Resource | None) -> list[str]:
-        """Names of the safety-relevant fields and vocabularies this save changes."""
-        if before is None:
-            return []
-        changed = [
-            str(Resource._meta.get_field(name).verbose_name)
-            for name in workflow.SAFETY_FIELDS
-            if _comparable(getattr(self.instance, name)) != _comparable(getattr(before, name))
+    def edit_changes(self, before: Resource) -> workflow.Changes:
+        """What this save changes, by the one rule table (resources/workflow.py EDIT_RULES).
+
+        A vocabulary or field left out of the form (read-only for this user) is unchanged."""
+        tags = [
+            tag
+            for vocabulary in Vocabulary
+            if _vocabulary_field(vocabulary) in self.fields
+            for tag in self.cleaned_data[_vocabulary_field(vocabulary)]
         ]
-        tags_before = list(before.tags.all())
-        for vocabulary in map(Vocabulary, workflow.SAFETY_VOCABULARIES):
-            name = _vocabulary_field(vocabulary)
-            if name not in self.fields:
-                continue
-            old = {tag.pk for tag in tags_before if tag.vocabulary == vocabulary}
-            if old != {tag.pk for tag in self.cleaned_data[name]}:
-                changed.append(str(vocabulary.label))
-        return changed
-
-
-def _comparable(value: object) -> object:
-    """Browsers send text areas with CRLF line ends: not a change of content."""
-    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+        after = workflow.snapshot(
+            self.instance,
+            translations=self.cleaned_data.get("translations")
+            if "translations" in self.fields
+            else None,
+        )
+        after.update(
+            {
+                workflow.tag_key(vocabulary): frozenset(
+                    tag.pk for tag in tags if tag.vocabulary == vocabulary
+                )
+                for vocabulary in Vocabulary
+                if _vocabulary_field(vocabulary) in self.fields
+            }
+        )
+        return workflow.changes_between(
+            workflow.snapshot(
+                before, tags=before.tags.all(), translations=before.translations.all()
+            ),
+            after,
+        )
 
 
 def _tag_filter(vocabulary: Vocabulary) -> type[admin.SimpleListFilter]:
@@ -230,7 +290,7 @@ def _tag_filter(vocabulary: Vocabulary) -> type[admin.SimpleListFilter]:
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
-    """The review lists of the admin index, as a filter (one definition: resources/review.py)."""
+    """The review lists of the admin index, as a filter (editorial/review_due.py)."""
 
     title = _("review")
     parameter_name = "review"
@@ -242,6 +302,17 @@ class ReviewDueFilter(admin.SimpleListFilter):
         if self.value() in REVIEW_LISTS:
             return queryset.filter(review_condition(self.value()))
         return queryset
+
+
+def bulk_action(slug: str, step: workflow.Step, bulk: workflow.Bulk) -> Callable[..., None]:
+    """The admin action `<slug>_selected` for a workflow step: the same step, the same checks,
+    each refusal named (see ResourceAdmin._bulk)."""
+
+    def run(modeladmin: ResourceAdmin, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        modeladmin._bulk(request, queryset, step.run, bulk.done)
+
+    run.__name__ = f"{slug.replace('-', '_')}_selected"
+    return admin.action(description=bulk.description, permissions=[bulk.permission])(run)
 
 
 @admin.register(Resource)
@@ -271,17 +342,17 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
     ]
     list_select_related = ["organisation"]
     search_fields = ["title", "slug", "summary", "organisation__name"]
-    prepopulated_fields = {"slug": ["title"]}
+    # Not a class attribute: the restore view (simple-history) reads that one directly, and
+    # a fixed slug has no input to fill (get_prepopulated_fields).
+    prepopulated_fields: dict[str, list[str]] = {}
     # Not "translations": select2's multi-select search box has no label (axe: critical),
     # so that field keeps Django's plain, labelled multiple select.
     autocomplete_fields = ["organisation"]
     date_hierarchy = "published_at"
     readonly_fields = ["video_provider", "video_id", "readability", "created_at", "updated_at"]
+    # The workflow's steps that are offered in bulk, then the tag action.
     actions = [
-        "submit_selected",
-        "approve_selected",
-        "unpublish_selected",
-        "archive_selected",
+        *(bulk_action(slug, step, step.bulk) for slug, step in workflow.STEPS.items() if step.bulk),
         "add_tags_selected",
     ]
     # The history list without inline styles (CSP), with the status and readable tag changes.
@@ -346,7 +417,7 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
 
     @admin.display(description=_("Readability"))
     def readability(self, obj: Resource) -> str:
-        """Advisory score of the saved text, per language (resources/readability.py)."""
+        """Advisory score of the saved text, per language (resources/editorial/readability.py)."""
         return readability_for_editors(obj.body, obj.summary, obj.language)
 
     # --- Roles: who may change which field (enforced on save, not only hidden) -----------
@@ -357,7 +428,25 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
             fields += REVIEWER_FIELDS
         if not _is_site_admin(request):
             fields += WORKFLOW_FIELDS
+        if obj is not None and self._slug_is_fixed(request, obj):
+            fields.append("slug")
         return fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Resource | None = None) -> dict:
+        # A read-only slug has no input to fill in from the title.
+        if obj is not None and self._slug_is_fixed(request, obj):
+            return {}
+        return {"slug": ["title"]}
+
+    @staticmethod
+    def _slug_is_fixed(request: HttpRequest, obj: Resource) -> bool:
+        """The slug of a resource that was ever public is part of printed addresses:
+        only a site admin may change it (workflow.EDIT_RULES, Consequence.FIXED). Asked
+        several times per page: worked out once per request and resource."""
+        cache = request.__dict__.setdefault("_hub_fixed_slug", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = not _is_site_admin(request) and obj.was_ever_published()
+        return cache[obj.pk]
 
     @admin.display(description=Vocabulary.MOVEMENT_FLAG.label)
     def tags_flag(self, obj: Resource | None) -> str:
@@ -391,7 +480,9 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
         The form already leaves them out; this also covers restoring an old version, whose
         ratings and status would otherwise come back with it.
         """
-        protected = ["safety_edited_by"]
+        protected = ["safety_edited_by", "changed_since_review"]
+        if before is not None and self._slug_is_fixed(request, before):
+            protected.append("slug")
         if not can_review(request.user):
             protected += REVIEWER_MODEL_FIELDS
         if not _is_site_admin(request):
@@ -406,21 +497,21 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
     ) -> None:
         before = self._current(obj) if change and obj.pk else None
         self._keep_what_the_user_may_not_change(request, obj, before)
-        from_status = before.status if before is not None else obj.status
-        comment = None
-        if before is None:
-            # The author of new content may not approve it alone either.
-            obj.safety_edited_by = request.user
-        elif changed := form.safety_changes(before):
-            comment = workflow.note_safety_change(obj, request.user, changed)
-        went_back_to_review = comment is not None
+        # The one rule table (workflow.EDIT_RULES): back to review, or recorded as a step.
+        pending = workflow.prepare_edit(
+            obj,
+            request.user,
+            form.edit_changes(before) if before is not None else None,
+            from_status=before.status if before is not None else None,
+        )
         super().save_model(request, obj, form, change)
-        if comment is None and before is not None and obj.status != before.status:
+        if before is not None and before.slug != obj.slug:
+            self._keep_old_address(before, obj)
+        if pending.comment is None and before is not None and obj.status != before.status:
             # Only site admins have the status select; their steps are logged too.
-            comment = "Status changed in the form by a site admin"
-        if comment is not None:
-            workflow.record_transition(obj, request.user, from_status, comment)
-        if went_back_to_review:
+            pending.comment = "Status changed in the form by a site admin"
+        workflow.finish_edit(obj, request.user, pending)
+        if pending.went_back_to_review:
             self.message_user(
                 request,
                 _(
@@ -429,6 +520,15 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
                 ),
                 messages.WARNING,
             )
+
+    @staticmethod
+    def _keep_old_address(before: Resource, obj: Resource) -> None:
+        """A site admin changed the slug: printed links to the old address must still work
+        (301 to the new one, resources/views.py), if the old one was ever public."""
+        # Back to a slug it had before: that address is its own again.
+        SlugRedirect.objects.filter(old_slug=obj.slug, resource=obj).delete()
+        if before.was_ever_published():
+            SlugRedirect.objects.update_or_create(old_slug=before.slug, defaults={"resource": obj})
 
     def history_form_view(self, request: HttpRequest, object_id, version_id, extra_context=None):
         """Restore ("revert") an old version through the same form and the same rules."""
@@ -515,7 +615,7 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
         request: HttpRequest,
         queryset: QuerySet[Resource],
         run: Callable[[Resource, object], object],
-        done_message: Callable[[int], str],
+        done_message: str,
     ) -> None:
         done, refused = 0, []
         for resource in queryset.select_related(None).order_by("title", "pk"):
@@ -528,73 +628,9 @@ class ResourceAdmin(LinkStatusAdminMixin, ResourceImportExportMixin, SimpleHisto
             else:
                 done += 1
         if done:
-            self.message_user(request, done_message(done), messages.SUCCESS)
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
         for reason in refused:
             self.message_user(request, reason, messages.ERROR)
-
-    @admin.action(description=_("Submit selected resources for review"), permissions=["change"])
-    def submit_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.submit,
-            lambda n: (
-                ngettext(
-                    "Submitted %(count)d resource for review.",
-                    "Submitted %(count)d resources for review.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Approve and publish selected resources"), permissions=["publish"])
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.approve,
-            lambda n: (
-                ngettext(
-                    "Approved and published %(count)d resource.",
-                    "Approved and published %(count)d resources.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Unpublish selected resources"), permissions=["publish"])
-    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.unpublish,
-            lambda n: (
-                ngettext(
-                    "Unpublished %(count)d resource: it is no longer on the public site.",
-                    "Unpublished %(count)d resources: they are no longer on the public site.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Archive selected resources"), permissions=["publish"])
-    def archive_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        self._bulk(
-            request,
-            queryset,
-            workflow.archive,
-            lambda n: (
-                ngettext(
-                    "Archived %(count)d resource.",
-                    "Archived %(count)d resources.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
 
     @admin.action(
         description=_("Add fitness levels or exercise types to selected resources"),
@@ -713,15 +749,8 @@ class _ReadableHistory(HistoricalRecordContextHelper):
         )
 
 
-@admin.register(Transition)
-class TransitionAdmin(admin.ModelAdmin):
-    """The latest workflow steps of every resource, read-only: the log cannot be edited."""
-
-    list_display = ["created_at", "resource", "from_status", "to_status", "actor_name", "comment"]
-    list_filter = ["to_status"]
-    list_select_related = ["resource"]
-    search_fields = ["resource__title", "actor_name", "comment"]
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the hub writes itself (workflow steps, visit counts): nobody edits them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -733,6 +762,17 @@ class TransitionAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Transition)
+class TransitionAdmin(ReadOnlyAdmin):
+    """The latest workflow steps of every resource, read-only: the log cannot be edited."""
+
+    list_display = ["created_at", "resource", "from_status", "to_status", "actor_name", "comment"]
+    list_filter = ["to_status"]
+    list_select_related = ["resource"]
+    search_fields = ["resource__title", "actor_name", "comment"]
+    date_hierarchy = "created_at"
+
+
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "active", "created_at"]
@@ -742,7 +782,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReferralCount)
-class ReferralCountAdmin(admin.ModelAdmin):
+class ReferralCountAdmin(ReadOnlyAdmin):
     """Aggregate visit counts per partner and day: read-only, for site admins only."""
 
     list_display = ["day", "partner", "visits"]
@@ -755,15 +795,6 @@ class ReferralCountAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 # Programme listings and problem reports (issue #13) register themselves here.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, slug_re
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.urls import reverse
@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from .text import render_markdown
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    pass
 
 https_only = RegexValidator(
     r"^https://", _("Use a secure web address that starts with https://."), code="https"
@@ -28,7 +28,7 @@ https_only = RegexValidator(
 
 
 class Vocabulary(models.TextChoices):
-    """The small controlled vocabularies a resource is tagged with (DOMAIN.md)."""
+    """The small controlled vocabularies a resource is tagged with (docs/domain.md)."""
 
     FITNESS_LEVEL = "level", _("Fitness level")
     CANCER_STAGE = "stage", _("Cancer stage")
@@ -90,7 +90,7 @@ class Kind(models.TextChoices):
 
 
 class BoneSafety(models.TextChoices):
-    """Bone-metastasis safety scale (DOMAIN.md). Set only by a clinical reviewer."""
+    """Bone-metastasis safety scale (docs/domain.md). Set only by a clinical reviewer."""
 
     NOT_REVIEWED = "not-reviewed", _("Not yet reviewed")
     SUITABLE = "suitable", _("Generally suitable")
@@ -111,6 +111,17 @@ class Status(models.TextChoices):
 
 
 LANGUAGE_CHOICES = settings.LANGUAGES
+# The interface languages, as `?ui=` (widget) and `ui` (API) accept them.
+UI_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+
+
+def is_slug(value: str, model: type[models.Model]) -> bool:
+    """Whether a public parameter can be one of `model`'s slugs (Django's own pattern and the
+    field's length), checked before any query: anything else cannot match a row, and a NUL
+    byte would upset PostgreSQL."""
+    max_length = model._meta.get_field("slug").max_length or 0
+    return len(value) <= max_length and slug_re.match(value) is not None
+
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _VIMEO_ID = re.compile(r"^[0-9]{6,12}$")
@@ -295,6 +306,20 @@ class Resource(models.Model):
         related_name="+",
         verbose_name=_("safety fields last changed by"),
     )
+    # Everyone who changed a safety-relevant field since the last approval (the rule for
+    # approving, resources/workflow.py): emptied when a clinician approves.
+    safety_contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("safety fields changed since approval by"),
+    )
+    # Set when a published resource's recorded (not reviewed) fields change, e.g. its title:
+    # the "changed since review" list until a reviewer confirms the change.
+    changed_since_review = models.DateTimeField(
+        _("changed since review"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -372,6 +397,17 @@ class Resource(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("resources:detail", kwargs={"slug": self.slug})
 
+    def was_ever_published(self) -> bool:
+        """Published now or at any time before (its address may be printed somewhere).
+
+        Reads the stored row's history and workflow log, not this instance's fields."""
+        if self.pk is None:
+            return False
+        return (
+            Resource.history.filter(id=self.pk, status=Status.PUBLISHED).exists()
+            or self.transitions.filter(to_status=Status.PUBLISHED).exists()
+        )
+
     def clean(self) -> None:
         """Explain each invariant to the editor in words, field by field."""
         super().clean()
@@ -388,6 +424,19 @@ class Resource(models.Model):
             )
         if self.kind == Kind.GUIDE and not self.url and not self.body.strip():
             add("body", _("Write the guide here, or give the web address of the guide."))
+        if (
+            self.slug
+            and SlugRedirect.objects.filter(old_slug=self.slug)
+            .exclude(resource_id=self.pk)
+            .exists()
+        ):
+            add(
+                "slug",
+                _(
+                    "This slug was the address of another resource, and printed links still "
+                    "lead there. Choose another slug."
+                ),
+            )
         if self.image and not self.image_alt.strip():
             add("image_alt", _("Describe the image for people who cannot see it."))
         if self.status == Status.PUBLISHED:
@@ -448,27 +497,20 @@ class Resource(models.Model):
     def body_html(self) -> str:
         return render_markdown(self.body)
 
-    @property
-    def embed_url(self) -> str:
-        """The privacy-enhanced player address, built by us from the stored id."""
+    def player_url(self, *, autoplay: bool) -> str:
+        """The privacy-enhanced player address, built by us from the stored id (never stored
+        HTML). With autoplay for the page's Play button; without for structured data."""
         if self.video_provider == "youtube":
-            return f"https://www.youtube-nocookie.com/embed/{self.video_id}?autoplay=1&rel=0"
+            url = f"https://www.youtube-nocookie.com/embed/{self.video_id}"
+            return f"{url}?autoplay=1&rel=0" if autoplay else url
         if self.video_provider == "vimeo":
-            return f"https://player.vimeo.com/video/{self.video_id}?dnt=1&autoplay=1"
+            url = f"https://player.vimeo.com/video/{self.video_id}?dnt=1"
+            return f"{url}&autoplay=1" if autoplay else url
         return ""
 
-    def publish(self, when: datetime | None = None) -> None:
-        """Publish after the same checks an editor meets in the form (raises ValidationError)."""
-        self.status = Status.PUBLISHED
-        self.published_at = self.published_at or when or timezone.now()
-        self.full_clean()
-        self.save()
-
-    def set_tags(self, slugs_by_vocabulary: dict[str, Iterable[str]]) -> None:
-        wanted = Q(pk__in=[])
-        for vocabulary, slugs in slugs_by_vocabulary.items():
-            wanted |= Q(vocabulary=vocabulary, slug__in=list(slugs))
-        self.tags.set(Tag.objects.filter(wanted))
+    @property
+    def embed_url(self) -> str:
+        return self.player_url(autoplay=True)
 
 
 class PartnerQuerySet(models.QuerySet["Partner"]):
@@ -582,6 +624,31 @@ class Transition(models.Model):
         return f"{self.resource}: {self.from_status or '-'} → {self.to_status}"
 
 
+class SlugRedirect(models.Model):
+    """An address a resource had before a site admin changed its slug.
+
+    Printed handouts and QR codes keep working: the detail page looks here only when no
+    published resource has the slug, and answers 301 to the resource's address today.
+    """
+
+    old_slug = models.SlugField(_("old slug"), max_length=80, unique=True)
+    resource = models.ForeignKey(
+        Resource,
+        on_delete=models.CASCADE,
+        related_name="old_slugs",
+        verbose_name=_("resource"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_slug"]
+        verbose_name = _("old address")
+        verbose_name_plural = _("old addresses")
+
+    def __str__(self) -> str:
+        return f"{self.old_slug} → {self.resource.slug}"
+
+
 class LinkCheck(models.Model):
     """The last check of one external web address (``manage.py check_links``).
 
@@ -673,7 +740,7 @@ class ProgrammeQuerySet(models.QuerySet["Programme"]):
         """The visibility rule for listings. Every public read goes through here, and only here."""
         return self.filter(status=Status.PUBLISHED, published_at__lte=timezone.now())
 
-    def not_checked_since(self, today: datetime | None = None) -> ProgrammeQuerySet:
+    def not_checked_since(self, today: date | None = None) -> ProgrammeQuerySet:
         """Listings whose details nobody has confirmed for 12 months (or ever)."""
         day = (today or timezone.localdate()) - timedelta(days=PROGRAMME_CHECK_DAYS)
         return self.filter(Q(assured_date__lt=day) | Q(assured_date__isnull=True)).exclude(

@@ -12,10 +12,15 @@ code, loads something or changes the page's look.
   A resource's picture is its image field.
 - No ``style``, ``class``, ``id`` or event-handler attributes, no ``<iframe>``, ``<form>``,
   ``<svg>`` or ``<table>`` (Markdown here makes no tables; raw HTML is not a way in).
-- Links: ``https:`` and ``mailto:`` only (and addresses on this site), each with
+- Links: ``https://`` and ``mailto:`` only (and addresses on this site), each with
   ``rel="noopener noreferrer"``. ``javascript:``, ``data:`` and ``http:`` links lose their
-  ``href``, however they are spelled or encoded.
+  ``href``, however they are spelled or encoded. So do addresses that look like paths on this
+  site but that a browser sends elsewhere (`on_site_or_allowed`): ``//host``, ``/\\host``,
+  ``\\\\host``, with tabs or line breaks inside or percent-encoded, and ``https:host``.
 """
+
+import re
+from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
@@ -42,6 +47,38 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 URL_SCHEMES = frozenset({"https", "mailto"})
 LINK_REL = "noopener noreferrer"
+# What a browser's URL parser drops before it reads an address (WHATWG URL): leading and
+# trailing C0 controls and spaces, and tabs and line breaks anywhere.
+_URL_EDGES = re.compile(r"^[\x00-\x20]+|[\x00-\x20]+$")
+_URL_INSIDE = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def on_site_or_allowed(address: str) -> bool:
+    """Whether a link's address is an https:// or mailto: one, or stays on this site.
+
+    The address is read as a browser reads it (spaces, tabs and line breaks dropped, every
+    backslash a slash) and also percent-decoded, which a browser would not do but a server or
+    redirect further on might: anything that then starts with two slashes names another host.
+    """
+    seen = _URL_INSIDE.sub("", _URL_EDGES.sub("", address))
+    for _ in range(3):  # %255C is %5C is a backslash
+        seen = unquote(seen)
+    seen = _URL_INSIDE.sub("", _URL_EDGES.sub("", seen)).replace("\\", "/")
+    scheme = _SCHEME.match(seen)
+    if scheme:
+        name = scheme.group(1).lower()
+        if name == "mailto":
+            return True
+        # `https:host` without the slashes is no address anyone meant to write.
+        return name == "https" and seen[6:8] == "//" and bool(urlsplit(seen).hostname)
+    return not seen.startswith("//")
+
+
+def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+    if element == "a" and attribute == "href" and not on_site_or_allowed(value):
+        return None
+    return value
 
 
 def render_markdown(text: str) -> SafeString:
@@ -63,5 +100,6 @@ def render_markdown(text: str) -> SafeString:
             attributes=ALLOWED_ATTRIBUTES,
             url_schemes=set(URL_SCHEMES),
             link_rel=LINK_REL,
+            attribute_filter=_filter_attribute,
         )
     )

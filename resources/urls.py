@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import clinics, feeds, personal, plan, preview, views
+from .catalogue import plan, views
+from .clinics import feeds, links
+from .editorial import preview
 from .programmes import reports, support
 from .programmes import views as programmes
 
@@ -13,17 +15,17 @@ urlpatterns = [
     path("safety/", views.safety, name="safety"),
     path("programmes/", programmes.programme_list, name="programmes"),
     path("programmes/<slug:slug>/", programmes.programme_detail, name="programme-detail"),
-    path("find/", personal.self_check, name="self-check"),
+    path("find/", views.self_check, name="self-check"),
     path("find/support/", support.support, name="support"),
     path("find/support/questions/", support.support_sheet, name="support-sheet"),
     # The one public form: the only public page that sets a cookie (CSRF), never cached.
     path("report/<str:kind>/<slug:slug>/", reports.report_problem, name="report-problem"),
     path("about/", views.about, name="about"),
     path("my-plan/", plan.plan, name="plan"),
-    path("for-clinics/", clinics.link_builder, name="clinics"),
-    path("for-clinics/handout/", clinics.handout, name="clinics-handout"),
-    path("for-clinics/qr.png", clinics.qr_code, {"image_format": "png"}, name="clinics-qr-png"),
-    path("for-clinics/qr.svg", clinics.qr_code, {"image_format": "svg"}, name="clinics-qr-svg"),
+    path("for-clinics/", links.link_builder, name="clinics"),
+    path("for-clinics/handout/", links.handout, name="clinics-handout"),
+    path("for-clinics/qr.png", links.qr_code, {"image_format": "png"}, name="clinics-qr-png"),
+    path("for-clinics/qr.svg", links.qr_code, {"image_format": "svg"}, name="clinics-qr-svg"),
     path("feeds/rss/", feeds.rss_feed, name="feed-rss"),
     path("feeds/atom/", feeds.atom_feed, name="feed-atom"),
     # Staff only, never cached or indexed (robots.txt disallows /*/preview/).

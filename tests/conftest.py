@@ -23,8 +23,12 @@ def _empty_cache() -> None:
     cache is not, and a page cached by one test would otherwise be served to the next."""
     from django.core.cache import caches
 
+    from hub.cache import breaker
+
     for cache in caches.all():
         cache.clear()
+    # A test that made the cache fail must not leave it skipped for the next one.
+    breaker.reset()
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +127,44 @@ def site_admin_user(db) -> User:
 @pytest.fixture
 def site_admin(site_admin_user: User) -> Client:
     return _logged_in(site_admin_user)
+
+
+# --- What this machine lacks, said once at the end of the run ----------------------------
+
+# The system programs beyond Python and npm, with what each is for. `make test` installs them
+# when it runs as root with apt-get (scripts/install-test-tools.sh); otherwise the run ends by
+# naming what is missing, once, instead of a line per skipped test.
+SYSTEM_TOOLS = {
+    "chromium": (Path("/usr/bin/chromium"), "the browser tests (tests/browser/)"),
+    "wrk": (Path("/usr/bin/wrk"), "bench/run.py"),
+}
+
+
+def missing_tools_advice(tools: dict[str, tuple[Path, str]], browser_skips: int) -> list[str]:
+    """The lines that say what to install, or none when nothing is missing."""
+    missing = {name: use for name, (path, use) in tools.items() if not path.exists()}
+    if not missing:
+        return []
+    lines = []
+    for name, use in missing.items():
+        skipped = f": {browser_skips} tests skipped" if name == "chromium" and browser_skips else ""
+        lines.append(f"{name} is not installed, needed by {use}{skipped}.")
+    names = " ".join(missing)
+    lines.append(
+        f"Install with `sudo apt-get install {names}` (Debian), or run `make test` as root "
+        f"where apt-get works: it installs them itself."
+    )
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    browser_skips = sum(
+        1
+        for report in terminalreporter.stats.get("skipped", [])
+        if report.nodeid.startswith("tests/browser/")
+    )
+    lines = missing_tools_advice(SYSTEM_TOOLS, browser_skips)
+    if lines:
+        terminalreporter.section("missing system tools", sep="=", yellow=True)
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -245,8 +246,8 @@ def test_wrong_codes_lock_out_like_wrong_passwords(client: Client, staff, phone,
 # --- The client's address ---------------------------------------------------------------
 
 
-def test_x_forwarded_for_is_ignored_unless_behind_the_proxy(client: Client, staff, settings):
-    settings.HUB_TRUST_X_FORWARDED_FOR = False
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(client: Client, staff, settings):
+    settings.HUB_TRUSTED_PROXIES = []
     for n in range(5):
         log_in(client, "editor", "nope", REMOTE_ADDR=OFFICE, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
     assert failures("editor", OFFICE) == 5
@@ -256,14 +257,31 @@ def test_x_forwarded_for_is_ignored_unless_behind_the_proxy(client: Client, staf
     assert response.status_code == 429, "a forged header must not dodge the lockout"
 
 
-def test_behind_the_proxy_the_address_it_saw_is_locked(staff, phone, settings):
-    settings.HUB_TRUST_X_FORWARDED_FOR = True
+def test_a_rotating_header_from_a_peer_that_is_not_our_proxy_gives_no_extra_guesses(
+    staff, settings
+):
+    # Deployed behind its proxy, but the attacker reaches the app server directly (or through
+    # some other host): the header is theirs, so only their own address counts.
+    settings.HUB_TRUSTED_PROXIES = [PROXY, "10.0.0.0/8"]
+    attacker = Client(REMOTE_ADDR=OFFICE)
+    statuses = [
+        log_in(attacker, "editor", "nope", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(12)
+    ]
+    assert statuses == [200] * 4 + [429] * 8, "five guesses in all, however the header rotates"
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {OFFICE}
+
+
+def test_behind_a_trusted_proxy_the_address_it_saw_is_locked(staff, phone, settings):
+    settings.HUB_TRUSTED_PROXIES = [PROXY]
     attacker = Client(REMOTE_ADDR=PROXY)
     for n in range(5):
         # The proxy appends the address it saw; what the client sent comes first.
         log_in(attacker, "editor", "nope", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, {OFFICE}")
     assert failures("editor", OFFICE) == 5
     assert not AccessAttempt.objects.filter(ip_address=PROXY).exists()
+    response = log_in(attacker, "editor", "nope", HTTP_X_FORWARDED_FOR=f"192.0.2.77, {OFFICE}")
+    assert response.status_code == 429, "rotating the client's own part of the header is no help"
 
     colleague = Client(REMOTE_ADDR=PROXY)
     response = log_in(colleague, "editor", PASSWORD, code(phone), HTTP_X_FORWARDED_FOR=HOME)
@@ -271,20 +289,39 @@ def test_behind_the_proxy_the_address_it_saw_is_locked(staff, phone, settings):
 
 
 @pytest.mark.parametrize(
-    ("trusted", "forwarded", "expected"),
+    ("proxies", "peer", "forwarded", "expected"),
     [
-        (False, "192.0.2.1", OFFICE),
-        (True, "192.0.2.1", "192.0.2.1"),
-        (True, "198.51.100.9, 192.0.2.1", "192.0.2.1"),
-        (True, "  2001:db8::1 ", "2001:db8::1"),
-        (True, "not-an-address", OFFICE),
-        (True, "", OFFICE),
+        ([], OFFICE, "192.0.2.1", OFFICE),
+        ([], PROXY, "192.0.2.1", PROXY),
+        ([OFFICE], PROXY, "192.0.2.1", PROXY),  # the peer is not a proxy of ours
+        ([PROXY], PROXY, "192.0.2.1", "192.0.2.1"),
+        ([PROXY], PROXY, "198.51.100.9, 192.0.2.1", "192.0.2.1"),
+        ([PROXY], PROXY, "  2001:db8::1 ", "2001:db8::1"),
+        ([PROXY], PROXY, "not-an-address", PROXY),
+        ([PROXY], PROXY, "", PROXY),
+        # Two proxies in a row (CDN, then load balancer): the right-most untrusted address.
+        (["203.0.113.0/24", "10.0.0.0/8"], "10.1.2.3", f"192.0.2.5, {HOME}, 203.0.113.9", HOME),
+        (["10.0.0.0/8"], "10.1.2.3", "10.9.9.9, 10.0.0.1", "10.9.9.9"),  # all ours
+        (["10.0.0.0/8"], "10.1.2.3", f"{HOME}, junk, 10.0.0.1", "10.0.0.1"),
+        (["2001:db8::/32"], "2001:db8::5", HOME, HOME),
     ],
 )
-def test_client_ip(rf, settings, trusted: bool, forwarded: str, expected: str):
-    settings.HUB_TRUST_X_FORWARDED_FOR = trusted
-    request = rf.get("/admin/login/", REMOTE_ADDR=OFFICE, HTTP_X_FORWARDED_FOR=forwarded)
+def test_client_ip(rf, settings, proxies, peer: str, forwarded: str, expected: str):
+    settings.HUB_TRUSTED_PROXIES = proxies
+    request = rf.get("/admin/login/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_server_from_starting() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings", "HUB_TRUSTED_PROXIES": "x"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "HUB_TRUSTED_PROXIES: 'x' is not an IP address or network." in result.stderr
 
 
 # --- Enrolment --------------------------------------------------------------------------
@@ -346,3 +383,69 @@ def test_weak_passwords_are_refused(staff, password: str):
 )
 def test_long_passphrases_are_accepted(staff, password: str):
     validate_password(password, staff)
+
+
+# --- Session lifetime (issue 16, defect 9) -----------------------------------------------
+
+
+def session_of(client: Client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def edit_session(client: Client, **values: int) -> None:
+    session = client.session
+    session.update(values)
+    session.save()
+
+
+def test_staff_sessions_last_twelve_idle_hours_not_two_weeks(client: Client, staff) -> None:
+    assert settings.HUB_STAFF_SESSION_IDLE_HOURS == 12
+    assert settings.HUB_STAFF_SESSION_MAX_DAYS == 7
+    client.force_login(staff)
+    response = client.get(ADMIN)
+    assert response.status_code == 200
+    left = session_of(client).expire_date - timezone.now()
+    assert timedelta(hours=11, minutes=59) < left <= timedelta(hours=12)
+
+
+def test_each_request_renews_the_idle_timer(client: Client, staff) -> None:
+    client.force_login(staff)
+    edit_session(client, hub_renewed_at=int(time.time()) - 3600)
+    session_of(client).__class__.objects.update(expire_date=timezone.now() + timedelta(hours=11))
+    assert client.get(ADMIN).status_code == 200
+    left = session_of(client).expire_date - timezone.now()
+    assert left > timedelta(hours=11, minutes=59), "the request renewed the session"
+
+
+def test_an_idle_session_is_over(client: Client, staff) -> None:
+    client.force_login(staff)
+    session_of(client).__class__.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(ADMIN)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
+def test_a_busy_session_still_ends_seven_days_after_the_login(client: Client, staff) -> None:
+    client.force_login(staff)
+    week = 7 * 86400
+    edit_session(client, hub_login_at=int(time.time()) - week + 3600)
+    assert client.get(ADMIN).status_code == 200
+    # Renewed, but only up to the absolute limit: one hour left, not twelve.
+    edit_session(client, hub_renewed_at=0)
+    assert client.get(ADMIN).status_code == 200
+    assert session_of(client).expire_date - timezone.now() <= timedelta(hours=1)
+
+    edit_session(client, hub_login_at=int(time.time()) - week - 1)
+    response = client.get(ADMIN)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert client.get(ADMIN).status_code == 302, "logged out, not just turned away once"
+
+
+def test_the_session_limits_are_settings(settings, client: Client, staff) -> None:
+    settings.HUB_STAFF_SESSION_IDLE_HOURS = 2
+    client.force_login(staff)
+    assert client.get(ADMIN).status_code == 200
+    assert session_of(client).expire_date - timezone.now() <= timedelta(hours=2)

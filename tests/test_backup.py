@@ -25,6 +25,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, models
 from PIL import Image
 
+from resources.editorial.portable import FORMAT, VERSION
 from resources.models import (
     BoneSafety,
     Organisation,
@@ -33,7 +34,6 @@ from resources.models import (
     Resource,
     Tag,
 )
-from resources.portable import FORMAT, VERSION
 
 from .factories import OrganisationFactory, ResourceFactory
 
@@ -556,7 +556,7 @@ def scratch_databases() -> Iterator[tuple[str, str]]:
 def test_backup_and_restore_scripts_bring_back_database_and_media(
     scratch_databases: tuple[str, str], tmp_path: Path
 ):
-    """What README's "test a restore" asks for: back up a real hub, restore it elsewhere."""
+    """docs/operations.md, "Test a restore": back up a real hub, restore it elsewhere."""
     import psycopg
 
     source, target = scratch_databases

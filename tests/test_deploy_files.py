@@ -1,4 +1,4 @@
-"""The deployment files say what the README promises, checked by reading them.
+"""The deployment files say what docs/operations.md promises, checked by reading them.
 
 CI has no Docker, so the Dockerfile, compose.yaml and .dockerignore are parsed here and held
 to their promises (multi-stage, non-root, static files and translations built into the image,

@@ -12,11 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache.backends.base import BaseCache
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import CaptureQueriesContext
 
 from hub import health
+from hub.cache import breaker
 
 
 class UnreachableCache(BaseCache):
@@ -111,27 +112,59 @@ def test_readiness_is_cheap_enough_to_poll(client):
 
 
 @pytest.mark.django_db
-def test_readiness_answers_503_when_the_cache_is_unreachable(client, settings):
+def test_readiness_stays_200_and_reports_the_cache_degraded_when_it_is_unreachable(
+    client, settings
+):
+    # Pages work without the cache (slower): a 503 would have the load balancer pull every
+    # server at once when the one shared Redis is down.
     use_cache(settings, UnreachableCache)
     response = client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "degraded"
     assert body["checks"]["cache"] == {
-        "status": "error",
+        "status": "degraded",
         "error": "ConnectionError",
         "ms": body["checks"]["cache"]["ms"],
     }
     assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["migrations"]["status"] == "ok"
     assert "127.0.0.1" not in response.content.decode()  # no internals for the public
 
 
 @pytest.mark.django_db
-def test_readiness_answers_503_when_the_cache_loses_what_it_was_given(client, settings):
+def test_readiness_reports_the_cache_degraded_when_it_loses_what_it_was_given(client, settings):
     use_cache(settings, ForgetfulCache)
     response = client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["cache"]["error"] == "NotReady"
+
+
+@pytest.mark.django_db
+def test_the_cache_probe_opens_and_closes_the_page_cache_breaker(client, settings):
+    use_cache(settings, UnreachableCache)
+    client.get("/readyz")
+    assert breaker.is_open  # pages skip the cache instead of waiting for it
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert client.get("/readyz").json()["status"] == "ok"
+    assert not breaker.is_open  # back: pages use it again without waiting for the period
+
+
+@pytest.mark.django_db
+def test_readiness_still_answers_503_when_the_database_fails_and_the_cache_too(
+    client, settings, monkeypatch
+):
+    use_cache(settings, UnreachableCache)
+
+    def no_database() -> dict:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health, "_check_database", no_database)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["checks"]["cache"]["status"] == "degraded"
 
 
 @pytest.mark.django_db

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from resources.models import BoneSafety, Kind, Resource, Status, Tag, parse_video_url
 from resources.text import ALLOWED_TAGS, render_markdown
 
-from .factories import YOUTUBE_URL, OrganisationFactory, ResourceFactory
+from .factories import YOUTUBE_URL, OrganisationFactory, ResourceFactory, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,7 @@ def test_next_review_before_the_last_review_is_refused():
 def test_publish_refuses_an_unreviewed_resource_and_keeps_it_unpublished():
     resource = ResourceFactory(unreviewed=True)
     with pytest.raises(ValidationError):
-        resource.publish()
+        publish(resource)
     resource.refresh_from_db()
     assert resource.status == Status.DRAFT
     assert resource.published_at is None
@@ -193,7 +193,7 @@ def test_publish_refuses_an_unreviewed_resource_and_keeps_it_unpublished():
 
 def test_publish_makes_a_reviewed_draft_public():
     resource = ResourceFactory(draft=True)
-    resource.publish()
+    publish(resource)
     assert Resource.objects.published().filter(pk=resource.pk).exists()
 
 

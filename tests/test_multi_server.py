@@ -1,12 +1,12 @@
 """Two app servers, one PostgreSQL, one Redis, one media folder: nothing lives in one process.
 
-DESIGN §11 promises stateless app servers behind a load balancer. This module starts two real
-gunicorn processes with production settings (debug off, 2FA on, the same secret key) on a
-fresh database, and checks what a load balancer would otherwise break: a login made on one
-server is valid on the other, a resource published or unpublished in the admin of one server
-is shown or hidden by the other on the very next request (whatever either has cached), an
-image uploaded through one server is there for the other, and failed logins spread across
-both servers add up to one lockout.
+docs/operations.md (Replicas) promises stateless app servers behind a load balancer. This module
+starts two real gunicorn processes with production settings (debug off, 2FA on, the same secret
+key) on a fresh database, and checks what a load balancer would otherwise break: a login made on
+one server is valid on the other, a resource published or unpublished in the admin of one server
+is shown or hidden by the other on the very next request (whatever either has cached), an image
+uploaded through one server is there for the other, and failed logins spread across both servers
+add up to one lockout.
 
 Needs PostgreSQL (the test's own DATABASE_URL server; a new database is created and dropped)
 and Redis at 127.0.0.1:6379 (database 9 is flushed). Slow by nature: about a minute, most of

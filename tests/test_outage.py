@@ -258,3 +258,13 @@ def test_after_a_database_restart_the_next_request_reconnects_without_an_error_p
     # CONN_HEALTH_CHECKS notices the dead connection before the first query and replaces it.
     assert wsgi_get(BROWSE) == 200
     assert connection.connection.info.backend_pid != backend_pid
+
+
+def test_a_visitor_with_a_session_cookie_gets_the_friendly_503_too(client, settings):
+    # The page cache reads the session to tell a made-up cookie from a signed-in visitor:
+    # without the database that read fails, and the answer is the outage page, not a 500.
+    client.raise_request_exception = False
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    with database_unreachable():
+        response = client.get(BROWSE)
+    assert_friendly_503(response)

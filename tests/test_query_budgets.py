@@ -1,4 +1,4 @@
-"""Query budgets of every public page and API answer (DESIGN §9, issue #7).
+"""Query budgets of every public page and API answer (docs/architecture.md, Budgets).
 
 At most 8 queries, the same number for 6 resources as for 27 on one page, with every filter
 applied, on a cold page cache (the content version is looked up and stored too). And no

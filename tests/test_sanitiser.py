@@ -231,3 +231,49 @@ def test_payloads_saved_through_the_admin_form_are_harmless_in_public(
     assert problems(page) == []
     assert problems(guide_body(page), body_only=True) == []
     assert "Breathe in slowly." in guide_body(page)
+
+
+# Addresses that look like paths on this site, but that a browser sends to another host
+# (issue 16, defect 9). Tabs and line breaks are dropped by the browser's URL parser, a
+# backslash is a slash to it, and a server or redirect further on may decode %5C.
+OFF_SITE_LOOKALIKES = [
+    "//evil.example/y",
+    "/\\evil.example/x",
+    "\\\\evil.example/x",
+    "\\/evil.example/x",
+    "/%5Cevil.example/x",
+    "/%5cevil.example/x",
+    "%2F%2Fevil.example/x",
+    "/%255Cevil.example/x",
+    # Markdown turns a typed tab into spaces (harmless); as a character reference it stays one.
+    "/&#9;/evil.example/x",
+    "/&#x09;\\evil.example/x",
+    "/\n/evil.example/x",
+    "/\r\\evil.example/x",
+    " //evil.example/x",
+    "https:evil.example/x",
+    "HTTPS:evil.example/x",
+    "https:///evil.example/x",
+]
+
+
+@pytest.mark.parametrize("address", OFF_SITE_LOOKALIKES)
+@pytest.mark.parametrize("markup", ["markdown", "html"])
+def test_links_that_leave_the_site_through_a_path_lose_their_address(address, markup):
+    if markup == "markdown":
+        # Markdown reads a backslash as an escape: doubled, the link holds it as written.
+        source = "[our safety page](<{}>)".format(address.replace("\\", "\\\\"))
+    else:
+        source = f'<a href="{address}">our safety page</a>'
+    html = render_markdown(source)
+    assert "our safety page" in html
+    assert "href" not in html, html
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["/en/safety/", "/en/resources/?level=gentle", "#warm-up", "safety/", "https://ok.example/"],
+)
+def test_links_on_this_site_and_to_https_sites_keep_their_address(address):
+    html = render_markdown(f"[here]({address})")
+    assert f'href="{address.replace("&", "&amp;")}"' in html

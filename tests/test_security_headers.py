@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.test import Client
 from django.urls import NoReverseMatch, path, reverse
 
-from resources.filters import canonical_query
+from resources.catalogue.filters import canonical_query
 from resources.models import Resource
 
 from .factories import ResourceFactory

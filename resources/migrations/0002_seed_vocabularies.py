@@ -1,4 +1,4 @@
-"""Seed the controlled vocabularies with the stable slugs from DOMAIN.md.
+"""Seed the controlled vocabularies with the stable slugs from docs/domain.md.
 
 The slugs are a public contract (they appear in URLs clinics print); names and
 descriptions may be edited later in the admin.

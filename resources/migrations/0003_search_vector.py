@@ -1,7 +1,7 @@
 """PostgreSQL full-text search: a stored generated column per resource, in its language.
 
 Not part of the Django model state on purpose: the column only exists on PostgreSQL
-(SQLite uses plain matching, see resources/search.py), and a generated column must never
+(SQLite uses plain matching, see resources/catalogue/search.py), and a generated column must never
 be written by the ORM. On other databases this migration does nothing.
 """
 

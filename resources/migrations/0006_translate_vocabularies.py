@@ -4,7 +4,7 @@ For every term, the English name and description move into `name_en` / `descript
 columns django-modeltranslation reads, and falls back to, for English). The terms seeded by
 migration 0002 also get their German, Dutch, Spanish, Polish and Swedish names from
 TRANSLATIONS: plain words for patients, German in the formal register. A clinician reviews
-the wording before launch, as for the English (DOMAIN.md); editors change it in the admin.
+the wording before launch, as for the English (docs/domain.md); editors change it in the admin.
 
 Safe to run again: a column that already holds text is left as it is, so an editor's wording
 is never overwritten, and a term an editor deleted is skipped. The reverse writes the English

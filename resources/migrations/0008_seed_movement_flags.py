@@ -1,7 +1,7 @@
-"""The movement flags of DOMAIN.md, in every site language.
+"""The movement flags of docs/domain.md, in every site language.
 
 Editors tag a resource with the movements it includes; a visitor who says where the cancer is
-in their bones then sees the warnings that apply (resources/personal.py). Source: the trial
+in their bones then sees the warnings that apply (resources/catalogue/personal.py). Source: the trial
 protocol's adaptation table (after Galvão et al. 2011). A clinician reviews the wording before
 launch; editors change it in the admin.
 

@@ -1,8 +1,8 @@
 """The three editorial roles as groups with exact permissions (issue #4).
 
 Permissions are normally created after `migrate` (post_migrate), so this migration creates
-them itself first. The lists are a frozen copy of resources/roles.py as it was when written;
-tests/test_roles.py fails if the two drift apart. Reversing deletes the three groups only.
+them itself first. The lists are a frozen copy of resources/editorial/roles.py as it was when written;
+tests/editorial/test_roles.py fails if the two drift apart. Reversing deletes the three groups only.
 """
 
 from django.contrib.auth.management import create_permissions

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('resources', '0010_roles'),
+        ('resources', '0012_editing_published_content'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

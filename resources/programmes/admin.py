@@ -18,14 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from resources.editorial.roles import can_edit, can_publish, is_site_admin
+from resources.editorial.workflow import WorkflowError
 from resources.models import (
     ProblemReport,
     Programme,
     ProgrammeLocation,
     Status,
 )
-from resources.roles import can_edit, can_publish, is_site_admin
-from resources.workflow import WorkflowError
 
 from . import workflow
 

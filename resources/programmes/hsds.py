@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest
 from ninja import Query, Schema
 
-from resources.api import ReadOnlyAPI
+from resources.clinics.api.views import ReadOnlyAPI
 from resources.models import Cost, Delivery, Organisation, Programme, ProgrammeLocation
 
 PAGE_SIZE = 50

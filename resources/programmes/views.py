@@ -10,23 +10,22 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
+from django_permissions_policy.decorators import permissions_policy_override
 
-from hub.security import permissions_policy
 from resources.models import Programme
 
 from .filters import ProgrammeFilter, country_choices, facets, finder_results
 
-
-def _finder_permissions_policy() -> str:
-    """The site's policy, with the position lent to our own page: the finder is the one
-    page whose "near me" button asks for it (PermissionsPolicyMiddleware keeps a header a
-    view has set)."""
-    origins = settings.SECURE_CSP.get("frame-src", [])
-    policy = permissions_policy(o for o in origins if o.startswith("https://"))
-    return policy.replace("geolocation=()", "geolocation=(self)")
+# The site's policy, with the position lent to our own page: the finder is the one page whose
+# "near me" button asks for it. PermissionsPolicyMiddleware sends this instead of the setting.
+FINDER_PERMISSIONS_POLICY: dict[str, list[str]] = {
+    **settings.PERMISSIONS_POLICY,
+    "geolocation": ["self"],
+}
 
 
 @require_safe
+@permissions_policy_override(FINDER_PERMISSIONS_POLICY)  # type: ignore[arg-type]
 def programme_list(request: HttpRequest) -> HttpResponse:
     filterset, results = finder_results(request.GET, country_choices())
     valid = filterset.is_valid()
@@ -55,7 +54,6 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     response = render(
         request, "resources/programmes/list.html", context, status=200 if valid else 400
     )
-    response["Permissions-Policy"] = _finder_permissions_policy()
     if request.GET.get("near"):
         # A page sorted around someone's position is theirs alone: no cache keeps it.
         patch_cache_control(response, private=True, no_store=True)

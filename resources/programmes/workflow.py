@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from resources.editorial.roles import can_edit, can_publish, public_name
+from resources.editorial.workflow import WorkflowError
 from resources.models import Programme, Status
-from resources.roles import can_edit, can_publish, public_name
-from resources.workflow import WorkflowError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -16,8 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_from_path
 from django.utils.translation import gettext as _
 
-from resources.feeds import feed_query
-from resources.filters import canonical_query
+from resources.catalogue.filters import canonical_query, first_page_query, with_query
 from resources.models import Kind, Resource
 
 register = template.Library()
@@ -40,7 +39,7 @@ def url_in_language(context: template.Context, language: str) -> str:
 
 # --- What search engines, feed readers and link previews read (feeds, sitemap, sharing) ---
 
-# Open Graph wants language_TERRITORY; most English sources are UK charities (DOMAIN.md).
+# Open Graph wants language_TERRITORY; most English sources are UK charities (docs/domain.md).
 OG_LOCALES = {
     "en": "en_GB",
     "de": "de_DE",
@@ -70,10 +69,6 @@ class PageLinks:
     og_locale_alternates: list[str]
 
 
-def _with_query(path: str, query: str) -> str:
-    return f"{path}?{query}" if query else path
-
-
 def language_alternates(request: HttpRequest, path: str) -> list[tuple[str, str]]:
     """This page in every language, plus x-default: the address without a language, which
     redirects to the visitor's best one (the same as the sitemap's x-default)."""
@@ -101,13 +96,13 @@ def page_links(context: template.Context, shared: Resource | str = "") -> PageLi
     view_name = request.resolver_match.view_name
     path = request.path
     if view_name == "resources:list":
-        path = _with_query(path, canonical_query(request.GET))
+        path = with_query(path, canonical_query(request.GET))
     localised = get_language_from_path(request.path_info) is not None
     feed = None
     if view_name == "resources:home":
         feed = ""
     elif view_name == "resources:list" and context.get("valid", True):
-        feed = feed_query(request.GET)
+        feed = first_page_query(request.GET)
     language = get_language()
     og = {
         "og_type": "website",
@@ -175,10 +170,8 @@ def structured_data(resource: Resource, request: HttpRequest) -> dict[str, Any]:
     if resource.kind == Kind.VIDEO:
         data = {"@context": SCHEMA_ORG, "@type": "VideoObject", **common, "uploadDate": published}
         # The privacy-enhanced player, without the autoplay the Play button adds.
-        if resource.video_provider == "youtube":
-            data["embedUrl"] = f"https://www.youtube-nocookie.com/embed/{resource.video_id}"
-        elif resource.video_provider == "vimeo":
-            data["embedUrl"] = f"https://player.vimeo.com/video/{resource.video_id}?dnt=1"
+        if player := resource.player_url(autoplay=False):
+            data["embedUrl"] = player
         if resource.duration_minutes:
             data["duration"] = f"PT{resource.duration_minutes}M"
         if image:

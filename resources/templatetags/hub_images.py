@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from resources.images import size_from_name
+from resources.editorial.images import size_from_name
 from resources.models import Resource
 
 register = template.Library()

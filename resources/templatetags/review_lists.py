@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from resources.editorial.review_due import INDEX_LISTS, REVIEW_LISTS, condition
 from resources.models import Resource
-from resources.review import INDEX_LISTS, REVIEW_LISTS, condition
 
 register = template.Library()
 

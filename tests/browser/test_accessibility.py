@@ -1,7 +1,8 @@
 """Accessibility in a real browser: axe-core finds nothing, and every page can be skipped through.
 
 axe checks what a static HTML test cannot: computed colour contrast, accessible names after CSS,
-landmarks, focus order. DESIGN.md §7: one <h1>, a skip link, landmarks, `lang`, visible focus.
+landmarks, focus order. docs/architecture.md asks for one <h1>, a skip link, landmarks, `lang`,
+visible focus.
 """
 
 from __future__ import annotations

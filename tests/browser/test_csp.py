@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
-from resources.filters import canonical_query
+from resources.catalogue.filters import canonical_query
 from resources.models import Resource
 from tests.factories import ResourceFactory
 

@@ -1,4 +1,4 @@
-"""Layout a person on a small phone, or reading at 200 % zoom, would notice (DESIGN.md §7).
+"""Layout a person on a small phone, or reading at 200 % zoom, would notice (docs/architecture.md).
 
 A page that scrolls sideways at 320 CSS pixels fails WCAG 1.4.10 (reflow). Zooming a 1280 px
 window to 200 % gives a 640 px CSS viewport, which is what the zoom test emulates. And the

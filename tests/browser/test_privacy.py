@@ -1,4 +1,4 @@
-"""Privacy in a real browser, with the site's Content Security Policy enforced (DESIGN.md §7).
+"""Privacy in a real browser, with the Content Security Policy enforced (docs/architecture.md).
 
 Anonymous pages set no cookies and contact no other website; a video page contacts the video
 host only after the visitor presses Play, and then only its privacy-enhanced player. Every

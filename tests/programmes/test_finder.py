@@ -185,3 +185,5 @@ def test_only_the_finder_may_ask_for_the_position(client, listings):
     assert "camera=()" in finder
     detail = client.get(listings["utrecht"].get_absolute_url())["Permissions-Policy"]
     assert "geolocation=()" in detail
+    # Answered again from the page cache, the finder keeps its own policy.
+    assert client.get(FINDER)["Permissions-Policy"] == finder

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from resources.editorial.workflow import WorkflowError
 from resources.models import (
     BoneAcceptance,
     ProblemReport,
@@ -18,7 +19,6 @@ from resources.models import (
     languages_condition,
 )
 from resources.programmes import workflow
-from resources.workflow import WorkflowError
 
 from .factories import ProgrammeFactory
 

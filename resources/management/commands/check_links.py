@@ -1,4 +1,4 @@
-"""Check every external link the hub lists; meant for cron (resources/linkcheck.py)."""
+"""Check every external link the hub lists; meant for cron (resources/editorial/linkcheck.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from resources import linkcheck
+from resources.editorial import linkcheck
 
 
 # argparse names the type in its error ("invalid seconds value: '0'"), hence the names.

@@ -1,4 +1,4 @@
-"""Write all of the hub's content to a portable, versioned JSON file (resources/portable.py)."""
+"""Write all of the hub's content to a portable, versioned JSON file (editorial/portable.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from resources.portable import dumps, export_document
+from resources.editorial.portable import dumps, export_document
 
 
 class Command(BaseCommand):

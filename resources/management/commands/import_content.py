@@ -1,4 +1,4 @@
-"""Read a file written by export_content back into the database (resources/portable.py)."""
+"""Read a file written by export_content back into the database (editorial/portable.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from resources.portable import PortableError, import_document, loads
+from resources.editorial.portable import PortableError, import_document, loads
 
 
 class Command(BaseCommand):

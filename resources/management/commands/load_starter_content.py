@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from resources.editorial.content_import import describe, tags_by_key, unknown_slugs
 from resources.models import (
     Organisation,
     Programme,
@@ -64,15 +65,6 @@ class Counts:
 
     def __str__(self) -> str:
         return f"created {self.created}, unchanged {self.unchanged}"
-
-
-def _describe(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(
-            f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
-            for field, messages in error.message_dict.items()
-        )
-    return " ".join(error.messages)
 
 
 class Command(BaseCommand):
@@ -237,7 +229,7 @@ class Command(BaseCommand):
         counts = Counts()
         created: list[tuple[Resource, list[Tag]]] = []
         existing = set(Resource.objects.values_list("slug", flat=True))
-        tags = {(tag.vocabulary, tag.slug): tag for tag in Tag.objects.all()}
+        tags = tags_by_key()
         now = timezone.now()
         seen: set[str] = set()
         for number, entry in enumerate(entries, start=1):
@@ -319,15 +311,13 @@ class Command(BaseCommand):
             values = entry.get(key) or []
             if not isinstance(values, list):
                 raise CommandError(f"{label}: '{key}' must be a list of slugs.")
-            for value in values:
-                tag = tags.get((vocabulary.value, value))
-                if tag is None:
-                    known = ", ".join(s for v, s in sorted(tags) if v == vocabulary.value)
-                    raise CommandError(
-                        f"{label}: unknown {vocabulary.label.lower()} '{value}' in {key} "
-                        f"(known: {known})."
-                    )
-                chosen.append(tag)
+            unknown, known = unknown_slugs(tags, vocabulary.value, values)
+            if unknown:
+                raise CommandError(
+                    f"{label}: unknown {vocabulary.label.lower()} '{unknown[0]}' in {key} "
+                    f"(known: {', '.join(known)})."
+                )
+            chosen += [tags[vocabulary.value, value] for value in values]
         return chosen
 
     def _save(self, obj: Model, label: str) -> None:
@@ -337,7 +327,7 @@ class Command(BaseCommand):
             # enforces them on save.
             obj.full_clean(validate_constraints=False)
         except ValidationError as error:
-            raise CommandError(f"{label}: {_describe(error)}") from None
+            raise CommandError(f"{label}: {describe(error)}") from None
         try:
             obj.save()
         except IntegrityError as error:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 
-from resources.images import add_missing_renditions
+from resources.editorial.images import add_missing_renditions
 from resources.models import Resource
 
 

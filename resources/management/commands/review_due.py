@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils import timezone
 
+from resources.editorial.review_due import DUE_SOON, DUE_SOON_DAYS, OVERDUE, REVIEW_LISTS, condition
 from resources.models import Resource
-from resources.review import DUE_SOON, DUE_SOON_DAYS, OVERDUE, REVIEW_LISTS, condition
 
 
 def _row(resource: Resource, base_url: str) -> dict[str, Any]:

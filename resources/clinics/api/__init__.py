@@ -1,0 +1,1 @@
+"""The read-only JSON API for clinics' own pages (django-ninja)."""
