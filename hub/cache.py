@@ -130,6 +130,10 @@ CACHED_VIEWS = frozenset(
         "resources:clinics-qr-svg",
         "resources:feed-rss",
         "resources:feed-atom",
+        "resources:programmes",
+        "resources:programme-detail",
+        "resources:support",
+        "resources:support-sheet",
         "embed",
         "sitemap",
         "robots-txt",
@@ -138,6 +142,10 @@ CACHED_VIEWS = frozenset(
         "api:vocabularies",
         "api:openapi-json",
         "api:openapi-view",
+        "hsds:services",
+        "hsds:service",
+        "hsds:organizations",
+        "hsds:organization",
     }
 )
 # Addresses without a language prefix make LocaleMiddleware add `Vary: Accept-Language`.
