@@ -354,6 +354,53 @@ def resource_rows(
         yield (*row, sorted(tags)), tags
 
 
+# Programme listings (#13): towns with coordinates, so the finder's distance sort has work to do.
+TOWNS = [
+    ("Utrecht", "NL", 52.09, 5.12), ("Amsterdam", "NL", 52.37, 4.90),
+    ("Rotterdam", "NL", 51.92, 4.48), ("Berlin", "DE", 52.52, 13.40),
+    ("Heidelberg", "DE", 49.40, 8.69), ("München", "DE", 48.14, 11.58),
+    ("London", "GB", 51.51, -0.13), ("Leeds", "GB", 53.80, -1.55),
+    ("Madrid", "ES", 40.42, -3.70), ("Kraków", "PL", 50.06, 19.94),
+    ("Stockholm", "SE", 59.33, 18.07), ("Göteborg", "SE", 57.71, 11.97),
+]  # fmt: skip
+PROGRAMME_COLUMNS = (
+    "id", "organisation_id", "name", "slug", "description", "url", "email", "phone", "referral",
+    "application_process", "eligibility_description", "bone_metastases", "cost",
+    "fees_description", "languages", "accessibility", "delivery", "service_area", "schedule",
+    "assured_date", "assurer", "source_url", "is_demo", "review_notes", "status", "published_at",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+def programme_rows(count: int, seed: int) -> Iterator[tuple[tuple, list[tuple]]]:
+    """(programme row, its location rows): a fifth online, 90 % published, skewed to NL/DE."""
+    rng = random.Random(seed + 13)
+    now = datetime.now(UTC)
+    for pk in range(1, count + 1):
+        delivery = pick(rng, {"in-person": 70, "online": 20, "hybrid": 10})
+        status = pick(rng, {"published": 90, "in-review": 6, "draft": 4})
+        checked = (now - timedelta(days=rng.randint(0, 500))).date()
+        row = (
+            pk, rng.randint(1, 200), f"Exercise group {pk}", f"exercise-group-{pk}",
+            "Supervised exercise in small groups.", f"https://programme-{pk}.example.org/", "",
+            "", pick(rng, {"self": 3, "referral": 2, "either": 5}), "", "",
+            pick(rng, {"accepted": 4, "clearance": 3, "not-accepted": 1, "not-stated": 2}),
+            pick(rng, {"free": 1, "paid": 1}), "",
+            pick(rng, {"en": 3, "nl": 2, "de": 2, "nl,en": 1}),
+            "", delivery, "", "", checked, "Bench", "", False, "", status,
+            now - timedelta(days=1) if status == "published" else None, now, now,
+        )  # fmt: skip
+        locations = []
+        if delivery != "online":
+            for _ in range(rng.choice([1, 1, 1, 2])):
+                city, country, lat, lon = rng.choice(TOWNS)
+                locations.append(
+                    (pk, "", "", city, "", country,
+                     round(lat + rng.uniform(-0.2, 0.2), 5), round(lon + rng.uniform(-0.2, 0.2), 5))
+                )  # fmt: skip
+        yield row, locations
+
+
 def ensure_database(url: str) -> None:
     """Create the benchmark database when it does not exist yet."""
     import psycopg
@@ -367,7 +414,7 @@ def ensure_database(url: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def fill(size: int, seed: int) -> None:
+def fill(size: int, seed: int, programmes: int = 10_000) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -414,11 +461,29 @@ def fill(size: int, seed: int) -> None:
         with cursor.copy("COPY resources_resource_tags (resource_id, tag_id) FROM STDIN") as copy:
             for link in links:
                 copy.write_row(link)
+        locations: list[tuple] = []
+        columns = ", ".join(PROGRAMME_COLUMNS)
+        with cursor.copy(f"COPY resources_programme ({columns}) FROM STDIN") as copy:
+            for row, rows in programme_rows(programmes, seed):
+                copy.write_row(row)
+                locations.extend(rows)
+        with cursor.copy(
+            "COPY resources_programmelocation (programme_id, name, address, city, postal_code, "
+            "country, latitude, longitude) FROM STDIN"
+        ) as copy:
+            for location in locations:
+                copy.write_row(location)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE resources_resource_tags ENABLE TRIGGER USER")
         for _name, definition in indexes:
             cursor.execute(definition)
-        for table in ("resources_organisation", "resources_resource", "resources_resource_tags"):
+        for table in (
+            "resources_organisation",
+            "resources_resource",
+            "resources_resource_tags",
+            "resources_programme",
+            "resources_programmelocation",
+        ):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 1) FROM {table}))"
@@ -451,6 +516,9 @@ def main() -> None:
         "--if-missing", action="store_true", help="do nothing when the database has the rows"
     )
     parser.add_argument(
+        "--programmes", type=int, default=10_000, help="number of programme listings"
+    )
+    parser.add_argument(
         "--database-url", help="default: postgres://root@127.0.0.1:5432/hub_bench_<size>"
     )
     args = parser.parse_args()
@@ -469,8 +537,11 @@ def main() -> None:
         print(f"{url} already holds {args.size} resources")
         return
     started = time.monotonic()
-    fill(args.size, args.seed)
-    print(f"{args.size} resources in {url} ({time.monotonic() - started:.0f} s)")
+    fill(args.size, args.seed, args.programmes)
+    print(
+        f"{args.size} resources and {args.programmes} programme listings in {url} "
+        f"({time.monotonic() - started:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -131,6 +131,10 @@ CACHED_VIEWS = frozenset(
         "resources:clinics-qr-svg",
         "resources:feed-rss",
         "resources:feed-atom",
+        "resources:programmes",
+        "resources:programme-detail",
+        "resources:support",
+        "resources:support-sheet",
         "embed",
         "sitemap",
         "robots-txt",
@@ -139,6 +143,10 @@ CACHED_VIEWS = frozenset(
         "api:vocabularies",
         "api:openapi-json",
         "api:openapi-view",
+        "hsds:services",
+        "hsds:service",
+        "hsds:organizations",
+        "hsds:organization",
     }
 )
 # Addresses without a language prefix make LocaleMiddleware add `Vary: Accept-Language`.
@@ -345,7 +353,8 @@ class CircuitBreaker:
 breaker = CircuitBreaker(lambda: float(settings.HUB_CACHE_BREAKER_SECONDS))
 
 
-def _cache_failed(action: str, error: Exception) -> None:
+def cache_failed(action: str, error: Exception) -> None:
+    """Every user of the shared cache reports a failure here, so one breaker guards them all."""
     breaker.failed()
     # One line, not a traceback: with the breaker this comes once per period and process.
     message = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
@@ -603,7 +612,7 @@ class FetchPageCacheMiddleware(FetchFromCacheMiddleware):
             if response is None and request.method == "GET":
                 response = self._render_or_wait(request, prefix, found.headers_key)
         except Exception as error:  # any backend's error; a cache outage costs speed only
-            _cache_failed("read", error)
+            cache_failed("read", error)
             return None
         breaker.succeeded()
         request._hub_cache_version = version
@@ -644,7 +653,7 @@ class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
                 try:
                     self.cache.delete(lock_key)
                 except Exception as error:
-                    _cache_failed("write", error)
+                    cache_failed("write", error)
 
     def _store(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if getattr(request, "_hub_cache_hit", False):
@@ -679,7 +688,7 @@ class UpdatePageCacheMiddleware(UpdateCacheMiddleware):
             for headerlist in learned.values.values():
                 _remember_header_list(request.resolver_match.view_name, list(headerlist))
         except Exception as error:
-            _cache_failed("write", error)
+            cache_failed("write", error)
         return response
 
 

@@ -8,10 +8,12 @@ from hub import health
 from resources.catalogue.sitemaps import robots_txt, sitemap
 from resources.clinics import embed
 from resources.clinics.api.views import api
+from resources.programmes.hsds import hsds
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("api/hsds/", hsds.urls),
     path("robots.txt", robots_txt, name="robots-txt"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

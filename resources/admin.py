@@ -812,3 +812,7 @@ class ReferralCountAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser
+
+
+# Programme listings and problem reports (issue #13) register themselves here.
+from .programmes import admin as _programmes_admin  # noqa: E402, F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
@@ -880,3 +880,355 @@ class LinkCheck(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervised programmes (issue #13): listings shaped after the Open Referral Human Services Data
+# Specification (HSDS 3.x). A `Programme` is an HSDS *service*, its `organisation` the HSDS
+# *organization* (the same Organisation as the resources'), each `ProgrammeLocation` an HSDS
+# *location* with its *physical address*. Public code lives in resources/programmes/.
+# ---------------------------------------------------------------------------------------------
+
+# A listing nobody has checked for this long is shown as "not checked recently".
+PROGRAMME_CHECK_DAYS = 365
+
+
+class Delivery(models.TextChoices):
+    IN_PERSON = "in-person", _("In person")
+    ONLINE = "online", _("Online")
+    HYBRID = "hybrid", _("In person and online")
+
+
+class BoneAcceptance(models.TextChoices):
+    """What the programme says about people with bone metastases (as the provider states it)."""
+
+    ACCEPTED = "accepted", _("Accepts people with bone metastases")
+    CLEARANCE = "clearance", _("Accepts people with bone metastases with their doctor's clearance")
+    NOT_ACCEPTED = "not-accepted", _("Does not accept people with bone metastases")
+    NOT_STATED = "not-stated", _("Does not say whether it accepts people with bone metastases")
+
+
+class Referral(models.TextChoices):
+    SELF = "self", _("You can sign up yourself")
+    REFERRAL = "referral", _("Needs a referral from your care team")
+    EITHER = "either", _("Sign up yourself or through your care team")
+
+
+class Cost(models.TextChoices):
+    FREE = "free", _("Free")
+    PAID = "paid", _("Costs money or is paid by insurance")
+
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def normalise_languages(value: str) -> str:
+    """'NL, en ,nl' → 'nl,en': lower case, no spaces, no repeats, order kept."""
+    seen: list[str] = []
+    for code in re.split(r"[\s,;]+", value.lower()):
+        if code and code not in seen:
+            seen.append(code)
+    return ",".join(seen)
+
+
+def languages_condition(code: str, field: str = "languages") -> Q:
+    """Rows whose comma-separated language list holds exactly `code` (not 'en' in 'ent')."""
+    return (
+        Q(**{field: code})
+        | Q(**{f"{field}__startswith": f"{code},"})
+        | Q(**{f"{field}__endswith": f",{code}"})
+        | Q(**{f"{field}__contains": f",{code},"})
+    )
+
+
+class ProgrammeQuerySet(models.QuerySet["Programme"]):
+    def published(self) -> ProgrammeQuerySet:
+        """The visibility rule for listings. Every public read goes through here, and only here."""
+        return self.filter(status=Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def not_checked_since(self, today: date | None = None) -> ProgrammeQuerySet:
+        """Listings whose details nobody has confirmed for 12 months (or ever)."""
+        day = (today or timezone.localdate()) - timedelta(days=PROGRAMME_CHECK_DAYS)
+        return self.filter(Q(assured_date__lt=day) | Q(assured_date__isnull=True)).exclude(
+            status=Status.ARCHIVED
+        )
+
+    def for_listing(self) -> ProgrammeQuerySet:
+        return self.select_related("organisation").prefetch_related("locations", "stages")
+
+
+class Programme(models.Model):
+    """A supervised exercise programme: an HSDS service."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="programmes",
+        verbose_name=_("organisation"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        unique=True,
+        help_text=_("Part of the public address. Never change it once published."),
+    )
+    description = models.TextField(_("description"), max_length=2000)
+    url = models.URLField(_("web address"), max_length=500, blank=True, validators=[https_only])
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    referral = models.CharField(
+        _("how to join"), max_length=10, choices=Referral.choices, default=Referral.EITHER
+    )
+    application_process = models.TextField(
+        _("how to take part"),
+        max_length=1000,
+        blank=True,
+        help_text=_("The steps in plain words: form, phone call, e-mail, referral letter."),
+    )
+    eligibility_description = models.TextField(_("who can take part"), max_length=1000, blank=True)
+    bone_metastases = models.CharField(
+        _("people with bone metastases"),
+        max_length=20,
+        choices=BoneAcceptance.choices,
+        default=BoneAcceptance.NOT_STATED,
+        help_text=_("As the programme states it. Check with them when you confirm the listing."),
+    )
+    stages = models.ManyToManyField(
+        Tag,
+        blank=True,
+        related_name="programmes",
+        limit_choices_to={"vocabulary": Vocabulary.CANCER_STAGE},
+        verbose_name=_("cancer stages accepted"),
+    )
+    cost = models.CharField(_("cost"), max_length=10, choices=Cost.choices, default=Cost.FREE)
+    fees_description = models.CharField(_("cost in words"), max_length=300, blank=True)
+    languages = models.CharField(
+        _("languages"),
+        max_length=100,
+        default="en",
+        help_text=_("Two-letter codes of the languages the sessions are held in, e.g. 'nl, en'."),
+    )
+    accessibility = models.TextField(_("accessibility"), max_length=1000, blank=True)
+    delivery = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.IN_PERSON
+    )
+    service_area = models.CharField(
+        _("service area"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where participants may live, e.g. 'Utrecht region' or 'all of Germany'."),
+    )
+    schedule = models.CharField(
+        _("schedule"), max_length=300, blank=True, help_text=_("e.g. 'Tuesdays and Thursdays'.")
+    )
+    assured_date = models.DateField(
+        _("details last checked"),
+        null=True,
+        blank=True,
+        help_text=_("When someone last confirmed these details with the programme."),
+    )
+    assurer = models.CharField(_("checked by"), max_length=200, blank=True)
+    source_url = models.URLField(
+        _("source"),
+        max_length=500,
+        blank=True,
+        help_text=_("Where the details come from, e.g. a national finder (never shown as advice)."),
+    )
+    is_demo = models.BooleanField(
+        _("starter listing, not yet checked"),
+        default=False,
+        help_text=_("Starter or demo listing: the public page says it still needs checking."),
+    )
+    review_notes = models.TextField(_("notes for editors"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ProgrammeQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[stages], excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["name", "slug"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        indexes = [
+            models.Index(fields=["status", "published_at"], name="programme_visibility_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED)
+                | (Q(assured_date__isnull=False) & Q(published_at__isnull=False)),
+                name="programme_published_is_checked",
+                violation_error_message=_(
+                    "A published programme needs the date its details were last checked."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(url="") | Q(url__startswith="https://"),
+                name="programme_url_is_https",
+                violation_error_message=_("The web address must start with https://."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.languages = normalise_languages(self.languages)
+        if self.status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("resources:programme-detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        self.languages = normalise_languages(self.languages)
+        bad = [code for code in self.languages.split(",") if not _LANGUAGE_CODE.match(code)]
+        if bad or not self.languages:
+            errors["languages"] = _("Give two-letter language codes separated by commas.")
+        if self.status == Status.PUBLISHED:
+            if self.published_at is None:
+                self.published_at = timezone.now()
+            if not self.assured_date:
+                errors["assured_date"] = _(
+                    "A programme cannot be published until someone has checked its details."
+                )
+        if not (self.url or self.email or self.phone):
+            errors["url"] = _("Give at least one way to reach the programme.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [code for code in self.languages.split(",") if code]
+
+    @property
+    def language_names(self) -> list[tuple[str, str]]:
+        """(code, name in the visitor's language) per session language; unknown codes as is."""
+        from django.utils.translation import get_language_info
+
+        names = []
+        for code in self.language_codes:
+            try:
+                names.append((code, get_language_info(code)["name_translated"]))
+            except KeyError:
+                names.append((code, code))
+        return names
+
+    @property
+    def is_online(self) -> bool:
+        return self.delivery in {Delivery.ONLINE, Delivery.HYBRID}
+
+    @property
+    def not_checked_recently(self) -> bool:
+        limit = timezone.localdate() - timedelta(days=PROGRAMME_CHECK_DAYS)
+        return self.assured_date is None or self.assured_date < limit
+
+
+class ProgrammeLocation(models.Model):
+    """Where a programme meets: an HSDS location with its physical address."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="locations", verbose_name=_("programme")
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    address = models.CharField(_("street address"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    postal_code = models.CharField(_("postcode"), max_length=20, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, help_text=_("Two-letter ISO code, e.g. NL.")
+    )
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["programme", "city", "pk"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | (
+                    Q(latitude__gte=-90, latitude__lte=90)
+                    & Q(longitude__gte=-180, longitude__lte=180)
+                ),
+                name="location_coordinates_pair",
+                violation_error_message=_(
+                    "Give both latitude and longitude, or neither, within the valid ranges."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(bit for bit in (self.name, self.city, self.country) if bit)
+
+    def save(self, *args, **kwargs) -> None:
+        self.country = self.country.upper()
+        super().save(*args, **kwargs)
+
+
+class ProblemReport(models.Model):
+    """A visitor's report that a listing is wrong: the editors' queue (issue #13, part 4).
+
+    Holds no address: the rate limit keeps only a salted hash in the cache, never here.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        FIXED = "fixed", _("Fixed")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="problem_reports",
+        verbose_name=_("programme"),
+    )
+    resource = models.ForeignKey(
+        Resource,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="problem_reports",
+        verbose_name=_("resource"),
+    )
+    message = models.TextField(_("what is wrong"), max_length=2000)
+    contact = models.CharField(_("contact (optional)"), max_length=200, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    editor_notes = models.TextField(_("notes for editors"), blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("problem report")
+        verbose_name_plural = _("problem reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(programme__isnull=False, resource__isnull=True)
+                | Q(programme__isnull=True, resource__isnull=False),
+                name="problem_report_one_subject",
+                violation_error_message=_("A report is about one programme or one resource."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.programme or self.resource)
+
+    @property
+    def subject(self) -> Programme | Resource | None:
+        return self.programme or self.resource

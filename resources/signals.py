@@ -18,10 +18,14 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from hub.cache import content_changed
 
-from .models import Organisation, Partner, Resource, Tag
+from .models import Organisation, Partner, Programme, ProgrammeLocation, Resource, Tag
 
-CONTENT_MODELS = (Resource, Tag, Organisation, Partner)
-CONTENT_RELATIONS = (Resource.tags.through, Resource.translations.through)
+CONTENT_MODELS = (Resource, Tag, Organisation, Partner, Programme, ProgrammeLocation)
+CONTENT_RELATIONS = (
+    Resource.tags.through,
+    Resource.translations.through,
+    Programme.stages.through,
+)
 # m2m_changed also fires before each change ("pre_add", …): one bump after it is enough.
 _M2M_DONE = frozenset({"post_add", "post_remove", "post_clear"})
 

@@ -3,6 +3,8 @@ from django.urls import path
 from .catalogue import plan, views
 from .clinics import conversation, feeds, links
 from .editorial import preview
+from .programmes import reports, support
+from .programmes import views as programmes
 
 app_name = "resources"
 
@@ -11,7 +13,13 @@ urlpatterns = [
     path("resources/", views.resource_list, name="list"),
     path("resources/<slug:slug>/", views.resource_detail, name="detail"),
     path("safety/", views.safety, name="safety"),
+    path("programmes/", programmes.programme_list, name="programmes"),
+    path("programmes/<slug:slug>/", programmes.programme_detail, name="programme-detail"),
     path("find/", views.self_check, name="self-check"),
+    path("find/support/", support.support, name="support"),
+    path("find/support/questions/", support.support_sheet, name="support-sheet"),
+    # The one public form: the only public page that sets a cookie (CSRF), never cached.
+    path("report/<str:kind>/<slug:slug>/", reports.report_problem, name="report-problem"),
     path("about/", views.about, name="about"),
     path("my-plan/", plan.plan, name="plan"),
     path("for-clinics/", links.link_builder, name="clinics"),

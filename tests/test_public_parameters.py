@@ -22,18 +22,31 @@ from resources.catalogue.forms import SelfCheckForm
 from resources.clinics.api.schemas import ResourceQuery
 from resources.clinics.links import LinkForm
 from resources.models import Partner
+from resources.programmes.filters import ProgrammeFilter
+from resources.programmes.hsds import hsds_id
+from resources.programmes.support import SupportForm
 
 from .factories import ResourceFactory
+from .programmes.factories import ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
 SLUG = "chair-yoga"
+PROGRAMME = "riverside-rehab"
+# A well-formed HSDS id that names nothing (primary keys differ between databases): its 404
+# still goes through the same guard.
+MISSING_ID = hsds_id("service", 10**9)
 # The sample address of each pattern with a path parameter (every other pattern is used as it
 # is). A new pattern with a parameter fails test_every_public_pattern_has_a_sample_address.
 SAMPLES = {
     "api/v1/resources/<slug>/": f"/api/v1/resources/{SLUG}/",
     "api/v1/^(?:.*/)?$": "/api/v1/no-such-endpoint/",
     "en/resources/<slug:slug>/": f"/en/resources/{SLUG}/",
+    "en/programmes/<slug:slug>/": f"/en/programmes/{PROGRAMME}/",
+    "en/report/<str:kind>/<slug:slug>/": f"/en/report/programme/{PROGRAMME}/",
+    "api/hsds/services/<service_id>": f"/api/hsds/services/{MISSING_ID}",
+    "api/hsds/organizations/<organization_id>": f"/api/hsds/organizations/{MISSING_ID}",
+    "api/hsds/^(?:.*/)?$": "/api/hsds/no-such-endpoint/",
 }
 # Not public: the admin, and the staff-only previews.
 NOT_PUBLIC = ("admin/", "en/preview/")
@@ -53,6 +66,12 @@ KNOWN = {
     "en/find/": set(SelfCheckForm.base_fields),
     "en/my-plan/": {"r"},
     "sitemap.xml": {"p"},
+    "en/programmes/": set(ProgrammeFilter.base_filters) | {"page", "near"},
+    "en/find/support/": set(SupportForm.base_fields),
+    "en/find/support/questions/": set(SupportForm.base_fields),
+    "en/report/<str:kind>/<slug:slug>/": {"sent"},
+    "api/hsds/services": {"page"},
+    "api/hsds/organizations": {"page"},
 }
 for route in (
     "en/for-clinics/handout/",
@@ -109,6 +128,7 @@ PATHS = [address(route) for route in ROUTES]
 def content() -> None:
     ResourceFactory(slug=SLUG, title="Chair yoga")
     Partner.objects.create(name="Riverside clinic", slug="riverside")
+    ProgrammeFactory(slug=PROGRAMME, name="Riverside rehab")
 
 
 def get(path: str, query: str) -> int:
@@ -133,6 +153,10 @@ def test_every_public_pattern_has_a_sample_address() -> None:
         "/en/feeds/rss/",
         "/embed/resources/",
         "/sitemap.xml",
+        "/en/programmes/",
+        "/en/find/support/",
+        f"/en/report/programme/{PROGRAMME}/",
+        "/api/hsds/services",
     ):
         assert path in PATHS
 

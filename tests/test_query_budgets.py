@@ -19,6 +19,7 @@ from hub.cache import page_cache
 from resources.models import Kind, Partner
 
 from .factories import ResourceFactory
+from .programmes.factories import UTRECHT, ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,13 @@ PAGES: list[tuple[str, str]] = [
     ("API list, every filter", f"/api/v1/resources/?{ALL_FILTERS}&ui=de"),
     ("API detail", "/api/v1/resources/{slug}/"),
     ("API vocabularies", "/api/v1/vocabularies/"),
+    ("programme finder", "/en/programmes/"),
+    (
+        "programme finder, every filter",
+        "/en/programmes/?bone=accepted&country=NL&cost=free&delivery=in-person&delivery=online"
+        "&lang=en&q=Utrecht&near=52.09,5.12",
+    ),
+    ("programme detail", "/en/programmes/{programme}/"),
     ("sitemap", "/sitemap.xml"),
     ("robots.txt", "/robots.txt"),
 ]
@@ -68,12 +76,14 @@ def make_resources(count: int, commit: Callable) -> dict[str, str]:
         ]
         for resource in resources[1:4]:
             resource.translations.add(resources[0])
+        programmes = [ProgrammeFactory(located=("Utrecht", "NL", UTRECHT)) for _ in range(count)]
         Partner.objects.get_or_create(
             slug="st-example", defaults={"name": "St Example", "origins": "https://c.example"}
         )
     return {
         "slug": resources[0].slug,
         "plan": "&".join(f"r={resource.slug}" for resource in resources[:6]),
+        "programme": programmes[0].slug,
     }
 
 

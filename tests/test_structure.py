@@ -62,6 +62,21 @@ def test_the_catalogue_depends_on_neither_clinics_nor_editorial():
     assert wrong == set()
 
 
+def test_the_programmes_public_pages_depend_on_neither_clinics_nor_editorial():
+    """The same promise for the programme finder's public pages (docs/architecture.md): only
+    its workflow, admin and HSDS API reach into editorial and clinics."""
+    edges = graph()
+    public = {f"resources.programmes.{name}" for name in ("views", "filters", "support", "reports")}
+    assert public <= set(edges)
+    wrong = {
+        (module, target)
+        for module in public
+        for target in edges[module]
+        if target.startswith(("resources.clinics", "resources.editorial"))
+    }
+    assert wrong == set()
+
+
 def test_no_import_cycle_in_the_app():
     edges = graph()
     cycles = []

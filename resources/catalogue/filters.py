@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,14 +32,18 @@ from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from hub.cache import content_version, has_uncommitted_content_changes, page_cache
+from hub.cache import (
+    breaker,
+    cache_failed,
+    content_version,
+    has_uncommitted_content_changes,
+    page_cache,
+)
 from hub.security import CONTROL_CHARACTERS
 
 from ..models import BoneSafety, Kind, Resource, Tag, Vocabulary
 from .personal import Site, conflicting_flags
 from .search import matching, search
-
-logger = logging.getLogger(__name__)
 
 
 def _has_tag_array() -> bool:
@@ -359,13 +362,16 @@ def _cached(key: str, compute: Callable[[], FacetData]) -> FacetData:
         return compute()
     from hub.db_router import read_is_current
 
-    try:
-        version = content_version()
-        full_key = f"{FACET_KEY}.{version.token}.{key}"
-        stored = page_cache().get(full_key)
-    except Exception:
-        logger.exception("Facet cache unavailable")
+    if not breaker.allows():  # the shared cache failed a moment ago: don't wait for it again
         return compute()
+    version = content_version()
+    full_key = f"{FACET_KEY}.{version.token}.{key}"
+    try:
+        stored = page_cache().get(full_key)
+    except Exception as error:
+        cache_failed("facet counts", error)
+        return compute()
+    breaker.succeeded()
     if stored is not None:
         return FacetData(*stored)
     data = compute()
@@ -375,8 +381,8 @@ def _cached(key: str, compute: Callable[[], FacetData]) -> FacetData:
     if seconds > 0 and read_is_current(version):
         try:
             page_cache().set(full_key, (data.counts, data.total), seconds)
-        except Exception:
-            logger.exception("Facet cache unavailable")
+        except Exception as error:
+            cache_failed("facet counts", error)
     return data
 
 

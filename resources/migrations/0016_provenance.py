@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('resources', '0013_browse_at_scale'),
+        ('resources', '0014_programmes'),
     ]
 
     operations = [

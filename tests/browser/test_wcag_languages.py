@@ -18,6 +18,7 @@ import pytest
 from resources.models import BoneSafety, Resource
 from tests.browser.test_accessibility import describe, run_axe
 from tests.factories import ResourceFactory
+from tests.programmes.factories import UTRECHT, ProgrammeFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,6 +61,11 @@ def content() -> dict[str, Resource]:
             bone_metastasis_safety=BoneSafety.NOT_RECOMMENDED,
             tags={"level": ["moderate"], "type": ["aerobic"]},
         ),
+        "listing": ProgrammeFactory(
+            name="Strong Together Utrecht",
+            located=("Utrecht", "NL", UTRECHT),
+            languages="nl,en",
+        ),
     }
 
 
@@ -94,6 +100,17 @@ def public_pages(content: dict[str, Resource], language: str) -> dict[str, tuple
         ),
         "conversation-guide": (f"/{language}/for-clinics/conversation/", {200}),
         "not-found": (f"/{language}/resources/no-such-resource/", {404}),
+        "programmes": (f"/{language}/programmes/?bone=accepted&q=Utrecht", {200}),
+        "programmes-invalid": (f"/{language}/programmes/?bone=nope", {400}),
+        "programme-listing": (detail_path(content["listing"], language), {200}),
+        "support": (f"/{language}/find/support/", {200}),
+        "support-answered": (
+            f"/{language}/find/support/?unstable=no&daily=no&falls=no&symptoms=no"
+            "&metastases=yes&treatment=no&new_to_exercise=no",
+            {200},
+        ),
+        "support-sheet": (f"/{language}/find/support/questions/?metastases=yes", {200}),
+        "report-problem": (f"/{language}/report/programme/{content['listing'].slug}/", {200}),
     }
 
 

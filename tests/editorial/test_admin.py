@@ -18,6 +18,7 @@ from resources.models import (
     LinkCheck,
     Organisation,
     Partner,
+    ProblemReport,
     ReferralCount,
     Resource,
     Status,
@@ -26,6 +27,7 @@ from resources.models import (
 )
 
 from ..factories import ResourceFactory
+from ..programmes.factories import ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,8 @@ def one_of_each(admin_user: User) -> None:
     partner = Partner.objects.create(name="St Elsewhere", slug="st-elsewhere")
     ReferralCount.objects.create(partner=partner, day=timezone.localdate(), visits=3)
     LinkCheck.objects.create(url="https://example.org/", status_code=404, consecutive_failures=2)
+    ProblemReport.objects.create(resource=resource, message="The link is broken.")
+    ProgrammeFactory(located=("Utrecht", "NL", None))
 
 
 # Like djangoproject.com's guard test: a new admin that cannot even render is caught here.

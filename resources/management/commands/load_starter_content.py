@@ -21,11 +21,20 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from hub.cache import content_changed
 from resources.editorial.content_import import describe, tags_by_key, unknown_slugs
-from resources.models import Organisation, Resource, Status, Tag, Vocabulary
+from resources.models import (
+    Organisation,
+    Programme,
+    ProgrammeLocation,
+    Resource,
+    Status,
+    Tag,
+    Vocabulary,
+)
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "data" / "starter_content.json"
 
@@ -105,6 +114,9 @@ class Command(BaseCommand):
             resource_counts = self._load_resources(
                 data["resources"], organisations, publish_demo=publish_demo
             )
+            programme_counts = self._load_programmes(
+                data.get("programmes", []), organisations, publish_demo=publish_demo
+            )
         state = (
             "published as demo content, not yet clinically reviewed"
             if publish_demo
@@ -112,6 +124,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Organisations: {organisation_counts}.")
         self.stdout.write(f"Resources: {resource_counts}.")
+        self.stdout.write(f"Programme listings: {programme_counts}.")
         if resource_counts.created:
             self.stdout.write(f"New resources are {state}.")
 
@@ -131,12 +144,64 @@ class Command(BaseCommand):
             ) from None
         if not isinstance(data, dict):
             raise CommandError(f"{file} must hold an object with 'organisations' and 'resources'.")
-        for key in ("organisations", "resources"):
+        for key in ("organisations", "resources", "programmes"):
             entries = data.get(key, [])
             if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
                 raise CommandError(f"{file}: '{key}' must be a list of objects.")
             data[key] = entries
         return data
+
+    def _load_programmes(
+        self,
+        entries: list[dict[str, Any]],
+        organisations: dict[str, Organisation],
+        *,
+        publish_demo: bool,
+    ) -> Counts:
+        """Starter listings (national finders and networks): marked as starter listings, in
+        review; with `--publish-demo`, published and dated today, still labelled as unchecked."""
+        counts = Counts()
+        existing = set(Programme.objects.values_list("slug", flat=True))
+        for entry in entries:
+            slug = str(entry["slug"])
+            if slug in existing:
+                counts.unchanged += 1
+                continue
+            organisation = organisations.get(str(entry["organisation"]))
+            if organisation is None:
+                raise CommandError(f"Programme '{slug}': unknown organisation.")
+            fields = {
+                key: entry[key]
+                for key in (
+                    "name",
+                    "description",
+                    "url",
+                    "referral",
+                    "application_process",
+                    "languages",
+                    "delivery",
+                    "service_area",
+                    "cost",
+                    "fees_description",
+                    "source_url",
+                    "review_notes",
+                )
+                if key in entry
+            }
+            programme = Programme(slug=slug, organisation=organisation, is_demo=True, **fields)
+            if publish_demo:
+                programme.status = Status.PUBLISHED
+                programme.assured_date = timezone.localdate()
+                programme.assurer = "Hub team (starter listing, details not yet confirmed)"
+            else:
+                programme.status = Status.IN_REVIEW
+            self._save(programme, f"Programme '{slug}'")
+            for location in entry.get("locations", []):
+                self._save(
+                    ProgrammeLocation(programme=programme, **location), f"Programme '{slug}'"
+                )
+            counts.created += 1
+        return counts
 
     def _load_organisations(
         self, entries: list[dict[str, Any]]
@@ -288,7 +353,7 @@ class Command(BaseCommand):
             chosen += [tags[vocabulary.value, value] for value in values]
         return chosen
 
-    def _save(self, obj: Organisation | Resource, label: str) -> None:
+    def _save(self, obj: Model, label: str) -> None:
         try:
             # clean() words every database constraint for the editor already; checking the
             # constraints again costs three queries each per row, and the database still
