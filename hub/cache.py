@@ -126,6 +126,7 @@ CACHED_VIEWS = frozenset(
         "resources:self-check",
         "resources:clinics",
         "resources:clinics-handout",
+        "resources:clinics-letter",
         "resources:clinics-qr-png",
         "resources:clinics-qr-svg",
         "resources:feed-rss",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("my-plan/", plan.plan, name="plan"),
     path("for-clinics/", links.link_builder, name="clinics"),
     path("for-clinics/handout/", links.handout, name="clinics-handout"),
+    path("for-clinics/letter/", links.referral_letter, name="clinics-letter"),
     path(
         "for-clinics/conversation/",
         conversation.conversation_guide,

@@ -73,7 +73,12 @@ KNOWN = {
     "api/hsds/services": {"page"},
     "api/hsds/organizations": {"page"},
 }
-for route in ("en/for-clinics/handout/", "en/for-clinics/qr.png", "en/for-clinics/qr.svg"):
+for route in (
+    "en/for-clinics/handout/",
+    "en/for-clinics/letter/",
+    "en/for-clinics/qr.png",
+    "en/for-clinics/qr.svg",
+):
     KNOWN[route] = KNOWN["en/for-clinics/"]
 for route in ("api/v1/resources/<slug>/", "api/v1/vocabularies/", "api/v1/openapi.json"):
     KNOWN[route] = {"ui"}
@@ -139,6 +144,7 @@ def test_every_public_pattern_has_a_sample_address() -> None:
     for path in (
         "/en/for-clinics/",
         "/en/for-clinics/handout/",
+        "/en/for-clinics/letter/",
         "/en/for-clinics/qr.png",
         "/en/for-clinics/qr.svg",
         "/en/find/",
@@ -190,7 +196,12 @@ def test_control_characters_in_any_parameter_are_a_400(content, route: str, path
 )
 @pytest.mark.parametrize(
     "path",
-    ["/en/for-clinics/", "/en/for-clinics/handout/", "/en/for-clinics/qr.png"],
+    [
+        "/en/for-clinics/",
+        "/en/for-clinics/handout/",
+        "/en/for-clinics/letter/",
+        "/en/for-clinics/qr.png",
+    ],
 )
 def test_the_link_builder_handout_and_qr_codes_refuse_nul(content, path, query) -> None:
     """The requests the issue reported as 500 on PostgreSQL."""

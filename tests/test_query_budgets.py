@@ -44,6 +44,7 @@ PAGES: list[tuple[str, str]] = [
     ("my plan", "/en/my-plan/?{plan}"),
     ("link builder", f"/en/for-clinics/?{ALL_FILTERS}"),
     ("handout", f"/en/for-clinics/handout/?{ALL_FILTERS}&clinic=Breast+Unit"),
+    ("referral letter", f"/en/for-clinics/letter/?{ALL_FILTERS}&clinic=Breast+Unit&rx_days=2"),
     ("QR code", f"/en/for-clinics/qr.svg?{ALL_FILTERS}"),
     ("RSS", f"/en/feeds/rss/?{ALL_FILTERS}"),
     ("Atom", "/en/feeds/atom/"),

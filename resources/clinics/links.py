@@ -371,6 +371,30 @@ def handout(request: HttpRequest) -> HttpResponse:
     return render(request, "resources/handout.html", context)
 
 
+@not_a_referral
+@require_safe
+def referral_letter(request: HttpRequest) -> HttpResponse:
+    """A printable letter to a supervised programme, built from the handout's parameters.
+
+    The person's name, date of birth, the date and the signature are blank lines to fill in
+    by hand: nothing personal is ever typed into (or sent to) the hub, so the page is the same
+    for everyone with the same address and can be cached like the handout.
+    """
+    link_request = read_link_request(request.GET)
+    if not link_request.is_valid:
+        return _builder_page(request, link_request)
+    links = _links(request, link_request)
+    context = {
+        "clinic": link_request.clinic,
+        "prescription": link_request.prescription,
+        "links": links,
+        # The exercises suggested, in words: the filters, or the chosen resources' titles.
+        "suggested": [] if link_request.resources else [describe_filters(link_request.filterset)],
+        "handout_params": _handout_params(link_request, links),
+    }
+    return render(request, "resources/letter.html", context)
+
+
 def _bad_request(problems: list[str]) -> HttpResponse:
     text = "\n".join([gettext("This QR code cannot be made:"), *problems]) + "\n"
     return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")

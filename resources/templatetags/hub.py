@@ -159,6 +159,10 @@ def structured_data(resource: Resource, request: HttpRequest) -> dict[str, Any]:
             "lastReviewed": resource.reviewed_on.isoformat(),
             "reviewedBy": {"@type": "Person", "name": resource.reviewed_by},
         }
+    # Who the page is written for: patients (and the carers with them), not clinicians.
+    # schema.org's MedicalAudience is the PeopleAudience for medical pages; "Patient" is the
+    # audience type search engines document for patient-facing health information.
+    audience: dict[str, Any] = {"@type": "MedicalAudience", "audienceType": "Patient"}
     common: dict[str, Any] = {
         "name": resource.title,
         "description": resource.summary,
@@ -177,7 +181,12 @@ def structured_data(resource: Resource, request: HttpRequest) -> dict[str, Any]:
         if image:
             data["thumbnailUrl"] = image
         # Review dates belong to a web page, not to a video: the page the video is on.
-        data["mainEntityOfPage"] = {"@type": "MedicalWebPage", "@id": page_url, **review}
+        data["mainEntityOfPage"] = {
+            "@type": "MedicalWebPage",
+            "@id": page_url,
+            "audience": audience,
+            **review,
+        }
         return data
     data = {
         "@context": SCHEMA_ORG,
@@ -185,6 +194,7 @@ def structured_data(resource: Resource, request: HttpRequest) -> dict[str, Any]:
         **common,
         "datePublished": published,
         "dateModified": resource.updated_at.isoformat(),
+        "audience": audience,
         **review,
     }
     if resource.url:

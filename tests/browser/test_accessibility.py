@@ -140,6 +140,10 @@ PUBLIC_PAGES = {
         "/en/for-clinics/handout/?level=gentle&rx_days=2&rx_intensity=moderate&rx_minutes=20"
         "&rx_avoid=spinal-flexion"
     ),
+    "referral-letter": lambda c: (
+        "/en/for-clinics/letter/?level=gentle&clinic=Breast+Unit&rx_days=2&rx_intensity=moderate"
+        "&rx_minutes=20&rx_avoid=spinal-flexion"
+    ),
     "not-found": lambda c: "/en/resources/no-such-resource/",
 }
 EXPECTED_STATUS = {"browse-invalid-filter": {200, 400}, "not-found": {404}}

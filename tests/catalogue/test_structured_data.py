@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -24,6 +26,46 @@ JSON_LD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.D
 
 def json_ld(html: str) -> list[dict]:
     return [json.loads(block) for block in JSON_LD.findall(html)]
+
+
+# The schema.org terms the hub uses, with their place in the vocabulary (see the note inside).
+TERMS = json.loads((Path(__file__).parent.parent / "data" / "schemaorg_terms.json").read_text())
+
+
+def ancestors(type_name: str) -> set[str]:
+    """The type and every type it inherits from, as schema.org defines them."""
+    found = {type_name}
+    for parent in TERMS["types"][type_name]:
+        found |= ancestors(parent)
+    return found
+
+
+def schema_org_problems(node: Any, where: str = "$") -> list[str]:
+    """Every @type not in the vocabulary and every property not defined on its node's type."""
+    if isinstance(node, list):
+        return [
+            problem
+            for i, item in enumerate(node)
+            for problem in schema_org_problems(item, f"{where}[{i}]")
+        ]
+    if not isinstance(node, dict):
+        return []
+    problems = []
+    type_name = node.get("@type")
+    if type_name not in TERMS["types"]:
+        return [f"{where}: @type {type_name!r} is not a schema.org type we checked"]
+    allowed_on = ancestors(type_name)
+    for key, value in node.items():
+        if key.startswith("@"):
+            continue
+        domains = TERMS["properties"].get(key)
+        if domains is None:
+            problems.append(f"{where}.{key}: not a schema.org property we checked")
+        elif not allowed_on & set(domains):
+            problems.append(f"{where}.{key}: not defined on {type_name}")
+        if isinstance(value, dict | list):
+            problems += schema_org_problems(value, f"{where}.{key}")
+    return problems
 
 
 def meta(html: str) -> dict[str, str]:
@@ -122,6 +164,45 @@ def test_demo_content_claims_no_clinical_review(client, traits):
     text = json.dumps(data)
     assert "lastReviewed" not in text
     assert "reviewedBy" not in text
+
+
+@pytest.mark.parametrize(
+    "traits",
+    [
+        {"video": True},
+        {"link": True},
+        {"programme": True},
+        {"reviewed_by": "A. Jansen, physiotherapist"},
+        {"provisional": True},
+        {"video": True, "provisional": True},
+    ],
+)
+def test_every_type_and_property_is_schema_org_vocabulary_used_on_its_type(client, traits):
+    resource = ResourceFactory(
+        image=SimpleUploadedFile("stretch.png", b"\x89PNG\r\n\x1a\n", content_type="image/png"),
+        image_alt="A woman stretching in a chair",
+        **traits,
+    )
+    (data,) = json_ld(page(client, resource.get_absolute_url()))
+    assert data["@context"] == "https://schema.org"
+    assert schema_org_problems(data) == []
+
+
+def test_the_checker_catches_a_property_on_the_wrong_type():
+    # lastReviewed belongs to web pages: on the video itself it would be ignored.
+    video = {"@type": "VideoObject", "name": "Walk", "lastReviewed": "2026-01-01"}
+    assert schema_org_problems(video) == ["$.lastReviewed: not defined on VideoObject"]
+    assert schema_org_problems({"@type": "ExercisePlan"}) != []
+    assert schema_org_problems({"@type": "WebPage", "audience": {"@type": "Audience", "x": 1}})
+
+
+@pytest.mark.parametrize("traits", [{}, {"video": True}, {"link": True}])
+def test_the_page_is_written_for_patients(client, traits):
+    resource = ResourceFactory(**traits)
+    (data,) = json_ld(page(client, resource.get_absolute_url()))
+    web_page = data["mainEntityOfPage"] if traits.get("video") else data
+    assert web_page["@type"] == "MedicalWebPage"
+    assert web_page["audience"] == {"@type": "MedicalAudience", "audienceType": "Patient"}
 
 
 def test_a_title_cannot_break_out_of_the_data_block(client):
