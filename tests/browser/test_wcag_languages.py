@@ -99,6 +99,7 @@ def public_pages(content: dict[str, Resource], language: str) -> dict[str, tuple
             {400},
         ),
         "conversation-guide": (f"/{language}/for-clinics/conversation/", {200}),
+        "referral-letter": (f"/{language}/for-clinics/letter/{built_link}", {200}),
         "not-found": (f"/{language}/resources/no-such-resource/", {404}),
         "programmes": (f"/{language}/programmes/?bone=accepted&q=Utrecht", {200}),
         "programmes-invalid": (f"/{language}/programmes/?bone=nope", {400}),
