@@ -523,8 +523,11 @@ class Facet:
     options: list[Option]
 
 
-def facets(filterset: ResourceFilter, counts: dict[str, dict[str, int]] | None) -> list[Facet]:
-    """The checkbox groups of the browse form, with a count per option when known."""
+def facets(
+    filterset: django_filters.FilterSet, counts: dict[str, dict[str, int]] | None
+) -> list[Facet]:
+    """The checkbox groups of a finder form (the filter set's `FACETS`, in order), with a count
+    per option when known; a group with no options (an empty vocabulary) is left out."""
     chosen = {name: set(filterset.data.getlist(name)) for name in filterset.FACETS}
     return [
         Facet(
@@ -541,4 +544,5 @@ def facets(filterset: ResourceFilter, counts: dict[str, dict[str, int]] | None) 
             ],
         )
         for name in filterset.FACETS
+        if filterset.filters[name].field.choices
     ]

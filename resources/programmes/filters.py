@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import django_filters
@@ -267,39 +266,3 @@ def finder_results(data, countries: list[tuple[str, str]]) -> tuple[ProgrammeFil
     else:
         results = results.order_by("online_only", "name", "slug")
     return filterset, results
-
-
-@dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
-    count: int | None
-    checked: bool
-
-
-@dataclass(frozen=True)
-class Facet:
-    name: str
-    label: str
-    options: list[Option]
-
-
-def facets(filterset: ProgrammeFilter, counts: dict[str, dict[str, int]] | None) -> list[Facet]:
-    chosen = {name: set(filterset.data.getlist(name)) for name in filterset.FACETS}
-    return [
-        Facet(
-            name=name,
-            label=str(filterset.filters[name].label),
-            options=[
-                Option(
-                    value=str(value),
-                    label=str(label),
-                    count=None if counts is None else counts[name].get(str(value), 0),
-                    checked=str(value) in chosen[name],
-                )
-                for value, label in filterset.filters[name].field.choices
-            ],
-        )
-        for name in filterset.FACETS
-        if filterset.filters[name].field.choices
-    ]

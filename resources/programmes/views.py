@@ -14,7 +14,8 @@ from django_permissions_policy.decorators import permissions_policy_override
 
 from resources.models import Programme
 
-from .filters import ProgrammeFilter, country_choices, facets, finder_results
+from ..catalogue.filters import facets
+from .filters import ProgrammeFilter, country_choices, finder_results
 
 # The site's policy, with the position lent to our own page: the finder is the one page whose
 # "near me" button asks for it. PermissionsPolicyMiddleware sends this instead of the setting.
