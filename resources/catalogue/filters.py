@@ -18,7 +18,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -364,7 +364,10 @@ def _cached(key: str, compute: Callable[[], FacetData]) -> FacetData:
 
     if not breaker.allows():  # the shared cache failed a moment ago: don't wait for it again
         return compute()
-    version = content_version()
+    try:
+        version = content_version()
+    except DatabaseError:  # the primary is out of reach: a replica may still count
+        return compute()
     full_key = f"{FACET_KEY}.{version.token}.{key}"
     try:
         stored = page_cache().get(full_key)
